@@ -1,0 +1,1 @@
+"""The API contract: schema models, the generated OpenAPI document, the reference client and contract tests."""

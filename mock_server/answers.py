@@ -1,0 +1,45 @@
+"""What answers a chat request: a matching fixture, or a synthesized completion.
+
+Shared by the synchronous endpoint and async jobs, so a job's response is the same chat
+completion the synchronous endpoint gives for that request.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from contract.schemas import ChatCompletionRequest
+from mock_server.catalog import ModelSpec
+from mock_server.completion import Completion, completion_from_body, synthesize_completion
+from mock_server.fixtures import Fixture
+from mock_server.state import MockState
+from mock_server.synthesis import question_text
+
+
+@dataclass(frozen=True)
+class PlannedAnswer:
+    fixture: Fixture | None
+    # None when the fixture answers with an error status.
+    completion: Completion | None
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """The fixture's error body, when it answers with one."""
+        if self.fixture is not None and self.fixture.spec.response.status >= 400:
+            return self.fixture.spec.response.body
+        return None
+
+
+def plan_answer(
+    state: MockState, payload: dict[str, Any], chat: ChatCompletionRequest, spec: ModelSpec, now: float
+) -> PlannedAnswer:
+    fixture = state.fixtures.match("chat.completions", payload, question_text(chat))
+    if fixture is not None:
+        body = fixture.spec.response.body
+        if fixture.spec.response.status >= 400 or body is None:
+            return PlannedAnswer(fixture, None)
+        return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
+    today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+    return PlannedAnswer(None, synthesize_completion(chat, spec, state.settings.seed, today))

@@ -1,0 +1,46 @@
+"""`create_app(settings)`: the only place where the mock is wired together."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.auth import KeyStore, load_keys_file
+from mock_server.clock import Clock
+from mock_server.errors import MockAPIError, error_body, handle_api_error, handle_unknown_route
+from mock_server.fixtures import load_fixtures
+from mock_server.middleware import ResponseHeadersMiddleware
+from mock_server.routes import ROUTES
+from mock_server.settings import Settings, load_settings
+from mock_server.state import MockState
+
+
+async def handle_server_error(request: Request, exc: Exception) -> Response:
+    # The body the real API sends for its own failures (observed 2025-03).
+    body = error_body(500, "internal_server_error", "An internal server error has occurred.")
+    return Response(body, status_code=500, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the mock. Without `settings`, they come from `MOCK_*` env vars and `MOCK_CONFIG`.
+
+    Raises `SettingsError`, `FixtureError` or `KeysFileError` with a one-line message when the
+    configuration cannot be used.
+    """
+    settings = settings if settings is not None else load_settings()
+    keys = load_keys_file(settings.keys_file) if settings.keys_file is not None else KeyStore()
+    state = MockState(settings, keys, load_fixtures(settings.fixtures_dir()), clock or Clock())
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(ResponseHeadersMiddleware)],
+        exception_handlers={
+            MockAPIError: handle_api_error,
+            404: handle_unknown_route,
+            405: handle_unknown_route,
+            Exception: handle_server_error,
+        },
+    )
+    app.state.mock = state
+    return app

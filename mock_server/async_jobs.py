@@ -1,0 +1,109 @@
+"""/async/chat/completions (and /v1/async/sonar): create, list and get deep-research jobs.
+
+Only `sonar-deep-research` is accepted. A job fails when a matching chat fixture answers with an
+error status (its message becomes `error_message`), or when the create request carries
+`X-Mock-Job-Fail` (`1`/`true` for a default message, or the message itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contract.schemas import AsyncChatCompletionListQuery
+from mock_server.answers import plan_answer
+from mock_server.body import read_json
+from mock_server.errors import MockAPIError, invalid_parameter, invalid_request
+from mock_server.jobs import DEFAULT_FAILURE, EFFORT_FACTOR, InvalidPageToken, Job
+from mock_server.sse import encode_json
+from mock_server.state import MockState
+from mock_server.validation import parse_chat_request
+
+ASYNC_MODEL = "sonar-deep-research"
+FAIL_HEADER = "x-mock-job-fail"
+
+
+async def create_job(request: Request) -> Response:
+    state: MockState = request.app.state.mock
+    owner = state.keys.authenticate(request.headers)
+    payload = await read_json(request, state.settings.max_body_bytes)
+    if not isinstance(payload, dict):
+        raise invalid_request("Request body must be a JSON object.")
+    inner = payload.get("request")
+    if not isinstance(inner, dict):
+        raise invalid_request("Missing required field: request (the chat completion request to run).")
+    key = payload.get("idempotency_key")
+    if key is not None and not isinstance(key, str):
+        raise invalid_parameter("Invalid value for idempotency_key: Input should be a valid string.")
+    chat, spec = parse_chat_request(inner)
+    if spec.name != ASYNC_MODEL:
+        raise invalid_model_for_async(spec.name)
+    now = state.clock.time()
+    if key is not None:
+        existing = state.jobs.by_idempotency_key(owner, key, now)
+        if existing is not None:
+            return _json(existing.view(now))
+    answer = plan_answer(state, inner, chat, spec, now)
+    settings = state.settings
+    effort = EFFORT_FACTOR[chat.reasoning_effort or "medium"]
+    job = Job(
+        owner=owner,
+        model=spec.name,
+        created_at=now,
+        queued_for=settings.time_scale * settings.job_queue_seconds,
+        runs_for=settings.time_scale * settings.job_research_seconds * effort,
+        completion=answer.completion,
+        failure=_failure(request, answer.error),
+    )
+    state.jobs.add(job, key)
+    return _json(job.view(now, created=True))
+
+
+async def list_jobs(request: Request) -> Response:
+    state: MockState = request.app.state.mock
+    owner = state.keys.authenticate(request.headers)
+    try:
+        query = AsyncChatCompletionListQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise invalid_parameter(f"Invalid value for {error['loc'][0]}: {error['msg']}.") from None
+    now = state.clock.time()
+    try:
+        jobs, next_token = state.jobs.page(owner, now, query.limit, query.next_token)
+    except InvalidPageToken:
+        raise invalid_parameter("Invalid value for next_token: not a token this API returned.") from None
+    return _json({"requests": [job.summary(now) for job in jobs], "next_token": next_token})
+
+
+async def get_job(request: Request) -> Response:
+    state: MockState = request.app.state.mock
+    owner = state.keys.authenticate(request.headers)
+    job_id = request.path_params["api_request"]
+    now = state.clock.time()
+    job = state.jobs.get(owner, job_id, now)
+    if job is None:
+        raise MockAPIError(404, "not_found", f"Async request '{job_id}' not found.")
+    return _json(job.view(now))
+
+
+def invalid_model_for_async(name: str) -> MockAPIError:
+    # The real answer for another model is undocumented; the docs say async is deep research only.
+    return MockAPIError(
+        400, "invalid_model", f"Model '{name}' is not supported for async chat completions; only {ASYNC_MODEL} is."
+    )
+
+
+def _failure(request: Request, fixture_error: dict[str, Any] | None) -> str | None:
+    if fixture_error is not None:
+        return str(fixture_error.get("error", {}).get("message") or DEFAULT_FAILURE)
+    flag = request.headers.get(FAIL_HEADER)
+    if flag is None:
+        return None
+    return DEFAULT_FAILURE if flag.strip().lower() in {"", "1", "true", "yes"} else flag.strip()
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(encode_json(body), 200, media_type="application/json")

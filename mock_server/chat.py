@@ -1,0 +1,121 @@
+"""POST /chat/completions (and its alias POST /v1/sonar): JSON, or SSE when `stream` is true."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contract.schemas import ChatCompletionRequest
+from mock_server.answers import plan_answer
+from mock_server.body import read_json
+from mock_server.catalog import ModelSpec
+from mock_server.chunks import concise_frames, full_frames
+from mock_server.completion import Completion
+from mock_server.fixtures import Fixture
+from mock_server.sse import EventStream, Frame, data_frame, encode_json
+from mock_server.state import MockState
+from mock_server.validation import parse_chat_request
+
+
+async def create_chat_completion(request: Request) -> Response | EventStream:
+    state: MockState = request.app.state.mock
+    state.keys.authenticate(request.headers)
+    payload = await read_json(request, state.settings.max_body_bytes)
+    chat, spec = parse_chat_request(payload)
+    now = state.clock.time()
+    answer = plan_answer(state, payload, chat, spec, now)
+    fixture = answer.fixture
+    if fixture is not None:
+        recorded = _replay(fixture, chat, state)
+        if recorded is not None:
+            return recorded
+    assert answer.completion is not None
+    completion = answer.completion
+    if chat.stream:
+        return _stream(completion, chat, spec, state, now)
+    await _think(state, spec, completion.completion_tokens)
+    body = completion.body(int(now))
+    if fixture is not None and fixture.spec.response.body is not None:
+        # A curated fixture may leave usage out; the mock then bills it like any other answer.
+        body = {"usage": completion.usage(), **fixture.spec.response.body, "id": completion.id, "created": int(now)}
+    return _json(body, completion.id, fixture)
+
+
+def _stream(
+    completion: Completion, chat: ChatCompletionRequest, spec: ModelSpec, state: MockState, now: float
+) -> EventStream:
+    scale = state.settings.time_scale
+    frames = concise_frames if chat.stream_mode == "concise" else full_frames
+    first_token = state.settings.time_to_first_token(spec.name)
+    per_token = 1 / state.settings.tokens_per_second(spec.name)
+
+    def created_at(offset: float) -> int:
+        return int(now + offset * scale)
+
+    return _event_stream(state, frames(completion, created_at, first_token, per_token), completion.id)
+
+
+def _replay(fixture: Fixture, chat: ChatCompletionRequest, state: MockState) -> Response | EventStream | None:
+    """A fixture answered verbatim: an error body, or a recorded stream. None when it must be planned."""
+    response = fixture.spec.response
+    if response.status >= 400:
+        assert response.body is not None
+        return Response(encode_json(response.body), response.status, response.headers, "application/json")
+    if chat.stream and response.stream is not None:
+        request_id = _recorded_id(response.stream) or ""
+        return _event_stream(state, _recorded_frames(fixture), request_id, response.headers)
+    return None
+
+
+def _recorded_frames(fixture: Fixture) -> Iterator[Frame]:
+    for event in fixture.spec.response.stream or ():
+        if isinstance(event.data, str):
+            yield event.at, b"data: " + event.data.encode() + b"\n\n"
+        else:
+            yield event.at, data_frame(event.data)
+
+
+def _recorded_id(events: list[Any]) -> str | None:
+    for event in events:
+        if isinstance(event.data, dict) and isinstance(event.data.get("id"), str):
+            return str(event.data["id"])
+    return None
+
+
+def _event_stream(
+    state: MockState, frames: Iterator[Frame], request_id: str, headers: dict[str, str] | None = None
+) -> EventStream:
+    def opened() -> None:
+        state.open_streams += 1
+
+    def closed() -> None:
+        state.open_streams -= 1
+
+    return EventStream(
+        frames,
+        state.settings.time_scale,
+        headers={**(headers or {}), "x-request-id": request_id} if request_id else headers,
+        on_open=opened,
+        on_close=closed,
+    )
+
+
+async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
+    """A non-streamed answer arrives when a stream of it would have finished."""
+    settings = state.settings
+    delay = settings.time_scale * (
+        settings.time_to_first_token(spec.name) + tokens / settings.tokens_per_second(spec.name)
+    )
+    if delay > 0:
+        await anyio.sleep(delay)
+
+
+def _json(body: dict[str, Any], request_id: str, fixture: Fixture | None) -> Response:
+    headers = {"x-request-id": request_id}
+    if fixture is not None:
+        headers.update(fixture.spec.response.headers)
+    return Response(encode_json(body), 200, headers, "application/json")

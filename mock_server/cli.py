@@ -1,0 +1,87 @@
+"""The `pplx-mock` command (also `python -m mock_server`).
+
+    pplx-mock serve [--host 127.0.0.1] [--port 8000] [--fixtures DIR] [--config FILE]
+                    [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
+
+Every usage or configuration problem is reported as one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from mock_server.auth import KeysFileError
+from mock_server.fixtures import FixtureError
+from mock_server.settings import SettingsError, load_settings
+
+PROG = "pplx-mock"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=PROG, description="A local stand-in for the Perplexity (Sonar) HTTP API.")
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    serve = commands.add_parser("serve", help="run the mock server")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--fixtures", type=Path, metavar="DIR", help="fixtures directory (default: the starter set)")
+    serve.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
+    serve.add_argument("--keys-file", type=Path, metavar="FILE", help="accepted API keys, one a line")
+    serve.add_argument("--seed", type=int, metavar="N", help="seed for synthesized answers (default 0)")
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="FLOAT",
+        help="multiplies every simulated delay: 0 none, 1 realistic (default 1)",
+    )
+    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "serve"):
+        return serve(args)
+    parser.error(f"unknown command {args.command!r}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.app import create_app
+
+    flags = {
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "fixtures": getattr(args, "fixtures", None),
+        "keys_file": getattr(args, "keys_file", None),
+        "seed": getattr(args, "seed", None),
+        "time_scale": getattr(args, "time_scale", None),
+        "log_level": getattr(args, "log_level", None),
+    }
+    try:
+        settings = load_settings(flags, config_file=getattr(args, "config", None))
+        app = create_app(settings)
+    except (SettingsError, FixtureError, KeysFileError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    fixtures = len(app.state.mock.fixtures.fixtures)
+    print(
+        f"{PROG}: serving the Perplexity API on http://{settings.host}:{settings.port} "
+        f"({fixtures} fixtures from {settings.fixtures_dir()}, time scale {settings.time_scale}, seed {settings.seed})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

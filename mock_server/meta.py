@@ -1,0 +1,17 @@
+"""Routes about the mock itself: its OpenAPI document and a health check. No key needed."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from contract.spec import load_spec
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(load_spec())
+
+
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state.mock
+    return JSONResponse({"status": "ok", "fixtures": len(state.fixtures.fixtures), "open_streams": state.open_streams})

@@ -1,0 +1,144 @@
+"""The mock's settings: one frozen object built from defaults, a config file, env vars and flags.
+
+Precedence, lowest first: built-in defaults, the TOML config file (`--config` or `MOCK_CONFIG`),
+`MOCK_*` environment variables, command-line flags. A bad value is reported as one line naming
+where it came from and which field it is.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mock_server.catalog import MODELS
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+# Env var → settings field. Values arrive as strings; pydantic converts them.
+ENV_VARS: dict[str, str] = {
+    "MOCK_HOST": "host",
+    "MOCK_PORT": "port",
+    "MOCK_FIXTURES": "fixtures",
+    "MOCK_KEYS_FILE": "keys_file",
+    "MOCK_SEED": "seed",
+    "MOCK_TIME_SCALE": "time_scale",
+    "MOCK_MAX_BODY_BYTES": "max_body_bytes",
+    "MOCK_LOG_LEVEL": "log_level",
+    "MOCK_JOB_QUEUE_SECONDS": "job_queue_seconds",
+    "MOCK_JOB_RESEARCH_SECONDS": "job_research_seconds",
+}
+CONFIG_ENV_VAR = "MOCK_CONFIG"
+
+
+class SettingsError(Exception):
+    """A setting that cannot be used; the message is one line naming its source and field."""
+
+
+class ModelTiming(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_to_first_token: float | None = Field(default=None, ge=0)
+    tokens_per_second: float | None = Field(default=None, gt=0)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # None means the starter fixtures shipped with the mock.
+    fixtures: Path | None = None
+    keys_file: Path | None = None
+    seed: int = 0
+    # 0 removes every simulated delay; 1 is realistic timing.
+    time_scale: float = Field(default=1.0, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    log_level: LogLevel = "info"
+    # Async deep-research jobs: time queued before IN_PROGRESS, and research time at medium
+    # effort (halved for low, doubled for high); both scaled by time_scale.
+    job_queue_seconds: float = Field(default=5.0, ge=0)
+    job_research_seconds: float = Field(default=120.0, ge=0)
+    models: dict[str, ModelTiming] = Field(default_factory=dict)
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, value: dict[str, ModelTiming]) -> dict[str, ModelTiming]:
+        for name in value:
+            if name not in MODELS:
+                raise ValueError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
+        return value
+
+    def fixtures_dir(self) -> Path:
+        return self.fixtures if self.fixtures is not None else bundled_fixtures_dir()
+
+    def time_to_first_token(self, model: str) -> float:
+        override = self.models.get(model)
+        if override is not None and override.time_to_first_token is not None:
+            return override.time_to_first_token
+        return MODELS[model].time_to_first_token
+
+    def tokens_per_second(self, model: str) -> float:
+        override = self.models.get(model)
+        if override is not None and override.tokens_per_second is not None:
+            return override.tokens_per_second
+        return MODELS[model].tokens_per_second
+
+
+def bundled_fixtures_dir() -> Path:
+    package = Path(__file__).resolve().parent
+    source_tree = package.parent / "fixtures"
+    return source_tree if source_tree.is_dir() else package / "_bundled_fixtures"
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge every source into one validated `Settings`, or raise `SettingsError`."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get(CONFIG_ENV_VAR):
+        config_file = Path(environ[CONFIG_ENV_VAR])
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is not None:
+        layers.append((f"config file {config_file}", read_config_file(config_file)))
+    layers.append(("environment", {field: environ[var] for var, field in ENV_VARS.items() if var in environ}))
+    layers.append(("command line", {key: value for key, value in (flags or {}).items() if value is not None}))
+
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            merged[key] = value
+            origin[key] = source
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        source = origin.get(str(error["loc"][0]), "settings") if error["loc"] else "settings"
+        raise SettingsError(f"{source}: {_describe(field, error)}") from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path}: not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    return data
+
+
+def _describe(field: str, error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {field!r}"
+    return f"{field}: {error['msg']} (got {error.get('input')!r})"

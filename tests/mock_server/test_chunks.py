@@ -1,0 +1,107 @@
+"""Streamed answers: SSE framing, both stream modes, and parity with the non-streamed answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from contract.schemas import ChatCompletion
+from tests.conftest import chat_body, sse_data
+from tests.mock_server.test_chat import SEED_QUESTION, complete
+
+pytestmark = pytest.mark.anyio
+
+
+async def stream(client: httpx.AsyncClient, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = await client.post("/chat/completions", json={**body, "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    payloads = sse_data(response.text)
+    assert payloads[-1] == "[DONE]" and "[DONE]" not in payloads[:-1]
+    chunks = [json.loads(payload) for payload in payloads[:-1]]
+    for chunk in chunks:
+        ChatCompletion.model_validate(chunk)
+    assert response.headers["x-request-id"] == chunks[0]["id"]
+    return chunks
+
+
+@pytest.mark.parametrize("model", ["sonar", "sonar-pro", "sonar-reasoning-pro", "sonar-deep-research"])
+async def test_full_mode_matches_the_json_answer(client: httpx.AsyncClient, model: str) -> None:
+    body = chat_body(model, "Why is the sky blue at noon and red at sunset?")
+    chunks = await stream(client, body)
+    reference = await complete(client, body)
+    final = chunks[-1]
+    text = "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks)
+    assert text == final["choices"][0]["message"]["content"] == reference["choices"][0]["message"]["content"]
+    assert final["usage"] == reference["usage"]
+    assert final["citations"] == reference["citations"]
+    assert final["search_results"] == reference["search_results"]
+    assert {chunk["id"] for chunk in chunks} == {chunks[0]["id"]}
+    assert {chunk["object"] for chunk in chunks} == {"chat.completion"}
+
+
+async def test_full_mode_chunks_are_cumulative(client: httpx.AsyncClient) -> None:
+    chunks = await stream(client, chat_body())
+    text = ""
+    for number, chunk in enumerate(chunks[:-1], start=1):
+        choice = chunk["choices"][0]
+        text += choice["delta"]["content"]
+        assert choice["message"]["content"] == text
+        assert choice["finish_reason"] is None
+        assert chunk["usage"]["completion_tokens"] == number
+        assert chunk["usage"]["cost"]["total_cost"] > 0
+        assert chunk["citations"] == chunks[-1]["citations"]
+    last = chunks[-1]["choices"][0]
+    assert (last["delta"]["content"], last["finish_reason"]) == ("", "stop")
+
+
+async def test_reasoning_arrives_inline_in_the_deltas(client: httpx.AsyncClient) -> None:
+    chunks = await stream(client, chat_body("sonar-reasoning-pro"))
+    assert "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks[:5]).startswith("<think>")
+
+
+async def test_max_tokens_cuts_the_stream(client: httpx.AsyncClient) -> None:
+    chunks = await stream(client, chat_body(max_tokens=16))
+    assert len(chunks) == 17
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+    assert chunks[-1]["usage"]["completion_tokens"] == 16
+
+
+async def test_concise_mode_has_its_four_chunk_kinds(client: httpx.AsyncClient) -> None:
+    body = chat_body("sonar-pro", "How do solar panels degrade over time?", stream_mode="concise")
+    chunks = await stream(client, body)
+    kinds = [chunk["object"] for chunk in chunks]
+    reasoning = kinds.index("chat.reasoning.done")
+    assert kinds[:reasoning] == ["chat.reasoning"] * reasoning and reasoning >= 1
+    assert kinds[reasoning + 1 : -1] == ["chat.completion.chunk"] * (len(kinds) - reasoning - 2)
+    assert kinds[-1] == "chat.completion.done"
+
+    done_reasoning, done = chunks[reasoning], chunks[-1]
+    reference = await complete(client, {**body, "stream_mode": "full"})
+    assert done_reasoning["search_results"] == reference["search_results"]
+    assert done_reasoning["usage"]["completion_tokens"] == 0
+    for chunk in chunks[reasoning + 1 : -1]:
+        assert chunk["choices"][0]["message"]["content"] == ""
+        assert "usage" not in chunk
+    text = "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks[reasoning + 1 : -1])
+    assert text == done["choices"][0]["message"]["content"] == reference["choices"][0]["message"]["content"]
+    assert done["usage"] == reference["usage"]
+    assert (done["status"], done["type"]) == ("COMPLETED", "end_of_stream")
+    assert done["choices"][0]["message"]["reasoning_steps"][0]["type"] == "web_search"
+
+
+async def test_deep_research_shows_a_bare_reasoning_stage(client: httpx.AsyncClient) -> None:
+    chunks = await stream(client, chat_body("sonar-deep-research", stream_mode="concise"))
+    assert chunks[0]["object"] == "chat.reasoning.done"
+    assert chunks[0]["search_results"] and chunks[0]["choices"][0]["message"]["reasoning_steps"] is None
+
+
+async def test_fixture_body_streams_with_its_recorded_usage(client: httpx.AsyncClient) -> None:
+    chunks = await stream(client, chat_body("sonar-pro", SEED_QUESTION))
+    counts = [chunk["usage"]["completion_tokens"] for chunk in chunks]
+    assert counts == sorted(counts) and counts[-1] == 587
+    assert chunks[-1]["usage"]["cost"]["total_cost"] == 0.01489
+    assert "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks).startswith("LLM inference throughput")
