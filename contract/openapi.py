@@ -106,6 +106,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "post",
+        "/search",
+        "createSearch",
+        "Search the web: ranked pages with snippets, for one query or up to five",
+        schemas.SearchRequest,
+        schemas.SearchResponse,
+        tags=("search",),
+    ),
+    Operation(
+        "post",
         "/v1/sonar",
         "createSonarCompletion",
         "Alias of POST /chat/completions under its 2026 documentation name",

@@ -35,11 +35,11 @@ class PlannedAnswer:
 def plan_answer(
     state: MockState, payload: dict[str, Any], chat: ChatCompletionRequest, spec: ModelSpec, now: float
 ) -> PlannedAnswer:
-    fixture = state.fixtures.match("chat.completions", payload, question_text(chat))
+    fixture = state.fixtures.match("chat.completions", payload, [question_text(chat)])
     if fixture is not None:
         body = fixture.spec.response.body
         if fixture.spec.response.status >= 400 or body is None:
             return PlannedAnswer(fixture, None)
         return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
     today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    return PlannedAnswer(None, synthesize_completion(chat, spec, state.settings.seed, today))
+    return PlannedAnswer(None, synthesize_completion(chat, spec, state.settings.seed, today, state.corpus))

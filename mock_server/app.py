@@ -9,9 +9,13 @@ from starlette.responses import Response
 
 from mock_server.auth import KeyStore, load_keys_file
 from mock_server.clock import Clock
+from mock_server.concurrency import ConcurrencyLimitMiddleware
+from mock_server.corpus import load_corpus
 from mock_server.errors import MockAPIError, error_body, handle_api_error, handle_unknown_route
 from mock_server.fixtures import load_fixtures
+from mock_server.limits import load_limits
 from mock_server.middleware import ResponseHeadersMiddleware
+from mock_server.ratelimit import RateLimitHeadersMiddleware
 from mock_server.routes import ROUTES
 from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
@@ -26,15 +30,21 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the mock. Without `settings`, they come from `MOCK_*` env vars and `MOCK_CONFIG`.
 
-    Raises `SettingsError`, `FixtureError` or `KeysFileError` with a one-line message when the
-    configuration cannot be used.
+    Raises `SettingsError`, `FixtureError`, `KeysFileError` or `LimitsError` with a one-line
+    message when the configuration cannot be used.
     """
     settings = settings if settings is not None else load_settings()
     keys = load_keys_file(settings.keys_file) if settings.keys_file is not None else KeyStore()
-    state = MockState(settings, keys, load_fixtures(settings.fixtures_dir()), clock or Clock())
+    fixtures_dir = settings.fixtures_dir()
+    state = MockState(settings, keys, load_fixtures(fixtures_dir), clock or Clock(), load_corpus(fixtures_dir))
+    state.limits = load_limits(settings.rate_limits)
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(ResponseHeadersMiddleware)],
+        middleware=[
+            Middleware(ResponseHeadersMiddleware),
+            Middleware(RateLimitHeadersMiddleware),
+            Middleware(ConcurrencyLimitMiddleware, state=state),
+        ],
         exception_handlers={
             MockAPIError: handle_api_error,
             404: handle_unknown_route,

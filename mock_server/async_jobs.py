@@ -14,21 +14,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contract.schemas import AsyncChatCompletionListQuery
+from contract.schemas.async_jobs import ASYNC_MODELS
 from mock_server.answers import plan_answer
 from mock_server.body import read_json
 from mock_server.errors import MockAPIError, invalid_parameter, invalid_request
 from mock_server.jobs import DEFAULT_FAILURE, EFFORT_FACTOR, InvalidPageToken, Job
+from mock_server.ratelimit import enforce_rate_limit
 from mock_server.sse import encode_json
 from mock_server.state import MockState
 from mock_server.validation import parse_chat_request
 
-ASYNC_MODEL = "sonar-deep-research"
+(ASYNC_MODEL,) = ASYNC_MODELS
 FAIL_HEADER = "x-mock-job-fail"
+
+
+async def jobs_collection(request: Request) -> Response:
+    """One route for the collection, so a wrong method's 405 lists both GET and POST in `Allow`."""
+    if request.method == "POST":
+        return await create_job(request)
+    return await list_jobs(request)
 
 
 async def create_job(request: Request) -> Response:
     state: MockState = request.app.state.mock
     owner = state.keys.authenticate(request.headers)
+    enforce_rate_limit(request, state, "async-create", owner)
     payload = await read_json(request, state.settings.max_body_bytes)
     if not isinstance(payload, dict):
         raise invalid_request("Request body must be a JSON object.")
@@ -65,6 +75,7 @@ async def create_job(request: Request) -> Response:
 async def list_jobs(request: Request) -> Response:
     state: MockState = request.app.state.mock
     owner = state.keys.authenticate(request.headers)
+    enforce_rate_limit(request, state, "async-list", owner)
     try:
         query = AsyncChatCompletionListQuery.model_validate(dict(request.query_params))
     except ValidationError as exc:
@@ -81,6 +92,7 @@ async def list_jobs(request: Request) -> Response:
 async def get_job(request: Request) -> Response:
     state: MockState = request.app.state.mock
     owner = state.keys.authenticate(request.headers)
+    enforce_rate_limit(request, state, "async-get", owner)
     job_id = request.path_params["api_request"]
     now = state.clock.time()
     job = state.jobs.get(owner, job_id, now)

@@ -16,6 +16,7 @@ from mock_server.catalog import ModelSpec
 from mock_server.chunks import concise_frames, full_frames
 from mock_server.completion import Completion
 from mock_server.fixtures import Fixture
+from mock_server.ratelimit import chat_limit, enforce_rate_limit
 from mock_server.sse import EventStream, Frame, data_frame, encode_json
 from mock_server.state import MockState
 from mock_server.validation import parse_chat_request
@@ -23,8 +24,10 @@ from mock_server.validation import parse_chat_request
 
 async def create_chat_completion(request: Request) -> Response | EventStream:
     state: MockState = request.app.state.mock
-    state.keys.authenticate(request.headers)
+    key = state.keys.authenticate(request.headers)
     payload = await read_json(request, state.settings.max_body_bytes)
+    # Limits are per model, so the body is read first; everything else is validated after.
+    enforce_rate_limit(request, state, chat_limit(payload), key)
     chat, spec = parse_chat_request(payload)
     now = state.clock.time()
     answer = plan_answer(state, payload, chat, spec, now)
@@ -36,7 +39,7 @@ async def create_chat_completion(request: Request) -> Response | EventStream:
     assert answer.completion is not None
     completion = answer.completion
     if chat.stream:
-        return _stream(completion, chat, spec, state, now)
+        return _stream(completion, chat, spec, state, now, stream_object(state, request))
     await _think(state, spec, completion.completion_tokens)
     body = completion.body(int(now))
     if fixture is not None and fixture.spec.response.body is not None:
@@ -45,18 +48,39 @@ async def create_chat_completion(request: Request) -> Response | EventStream:
     return _json(body, completion.id, fixture)
 
 
+def stream_object(state: MockState, request: Request) -> str:
+    """The `object` of full-mode chunks: observed `chat.completion`, or the documented value for OpenAI SDKs.
+
+    The openai SDKs validate chunks as `chat.completion.chunk` and reject the observed value, so in
+    `auto` mode they get the documented one; `observed` reproduces what they would meet for real.
+    """
+    setting = state.settings.stream_object
+    if setting == "auto":
+        user_agent = request.headers.get("user-agent", "")
+        setting = "documented" if user_agent.startswith(("OpenAI/", "AsyncOpenAI/")) else "observed"
+    return "chat.completion.chunk" if setting == "documented" else "chat.completion"
+
+
 def _stream(
-    completion: Completion, chat: ChatCompletionRequest, spec: ModelSpec, state: MockState, now: float
+    completion: Completion,
+    chat: ChatCompletionRequest,
+    spec: ModelSpec,
+    state: MockState,
+    now: float,
+    chunk_object: str,
 ) -> EventStream:
     scale = state.settings.time_scale
-    frames = concise_frames if chat.stream_mode == "concise" else full_frames
     first_token = state.settings.time_to_first_token(spec.name)
     per_token = 1 / state.settings.tokens_per_second(spec.name)
 
     def created_at(offset: float) -> int:
         return int(now + offset * scale)
 
-    return _event_stream(state, frames(completion, created_at, first_token, per_token), completion.id)
+    if chat.stream_mode == "concise":
+        frames = concise_frames(completion, created_at, first_token, per_token)
+    else:
+        frames = full_frames(completion, created_at, first_token, per_token, chunk_object)
+    return _event_stream(state, frames, completion.id)
 
 
 def _replay(fixture: Fixture, chat: ChatCompletionRequest, state: MockState) -> Response | EventStream | None:

@@ -3,7 +3,8 @@
 `stream_mode: "full"` (default): every chunk is a whole completion object; `delta` holds the new
 piece, `message` the text so far, `usage` is cumulative and carries `cost`, and citations and
 search results ride on every chunk (all observed). A final chunk with an empty delta carries
-`finish_reason`. `object` is `chat.completion`, the observed value.
+`finish_reason`. `object` is `chat.completion`, the observed value, unless the caller asks for the
+documented `chat.completion.chunk`.
 
 `stream_mode: "concise"`: `chat.reasoning` steps, one `chat.reasoning.done`, then
 `chat.completion.chunk` deltas (no aggregation) and a `chat.completion.done` with the full
@@ -28,13 +29,17 @@ def _choice(delta: dict[str, Any], message: dict[str, Any], finish_reason: str |
 
 
 def full_frames(
-    completion: Completion, created_at: Callable[[float], int], first_token: float, per_token: float
+    completion: Completion,
+    created_at: Callable[[float], int],
+    first_token: float,
+    per_token: float,
+    chunk_object: str = "chat.completion",
 ) -> Iterator[Frame]:
     text = ""
     offset = first_token
     shared = {
         "citations": completion.citations,
-        "object": "chat.completion",
+        "object": chunk_object,
         "search_results": completion.search_results,
     }
     for sent, piece in enumerate(completion.pieces, start=1):

@@ -2,6 +2,7 @@
 
     pplx-mock serve [--host 127.0.0.1] [--port 8000] [--fixtures DIR] [--config FILE]
                     [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
+                    [--rate-limits PRESET|FILE] [--default-tier N]
 
 Every usage or configuration problem is reported as one line on stderr, exit status 2.
 """
@@ -15,6 +16,7 @@ from typing import NoReturn
 
 from mock_server.auth import KeysFileError
 from mock_server.fixtures import FixtureError
+from mock_server.limits import LimitsError
 from mock_server.settings import SettingsError, load_settings
 
 PROG = "pplx-mock"
@@ -42,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="multiplies every simulated delay: 0 none, 1 realistic (default 1)",
     )
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--rate-limits",
+        metavar="PRESET|FILE",
+        help="rate-limit preset (rl-v3, rl-v2, rl-v1, off) or limits file (default rl-v3)",
+    )
+    serve.add_argument("--default-tier", type=int, metavar="N", help="usage tier 0-5 of ordinary keys (default 5)")
     return parser
 
 
@@ -66,11 +74,13 @@ def serve(args: argparse.Namespace) -> int:
         "seed": getattr(args, "seed", None),
         "time_scale": getattr(args, "time_scale", None),
         "log_level": getattr(args, "log_level", None),
+        "rate_limits": getattr(args, "rate_limits", None),
+        "default_tier": getattr(args, "default_tier", None),
     }
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))
         app = create_app(settings)
-    except (SettingsError, FixtureError, KeysFileError) as exc:
+    except (SettingsError, FixtureError, KeysFileError, LimitsError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     fixtures = len(app.state.mock.fixtures.fixtures)

@@ -7,6 +7,7 @@ same object, so a streamed answer has the same content, usage and cost as the no
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -17,6 +18,7 @@ from typing import Any
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.catalog import ModelSpec
+from mock_server.corpus import Corpus
 from mock_server.pricing import TokenCounts, build_usage
 from mock_server.sources import find_sources
 from mock_server.synthesis import keywords, question_text, synthesize
@@ -152,10 +154,12 @@ def limit_pieces(pieces: list[str], request: ChatCompletionRequest, spec: ModelS
     return pieces, "stop"
 
 
-def synthesize_completion(request: ChatCompletionRequest, spec: ModelSpec, seed: int, today: Any) -> Completion:
+def synthesize_completion(
+    request: ChatCompletionRequest, spec: ModelSpec, seed: int, today: datetime.date, corpus: Corpus
+) -> Completion:
     rng = request_rng(request, seed)
     words = keywords(question_text(request))
-    sources = find_sources(request, words, rng, today)
+    sources = find_sources(request, corpus, rng, today)
     answer = synthesize(request, spec, rng, sources, words)
     pieces, finish_reason = limit_pieces(tokenize(answer.content), request, spec)
     context, pro = search_settings(request, spec)

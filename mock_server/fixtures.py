@@ -31,11 +31,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from contract.schemas import ChatCompletion, ErrorResponse
+from contract.schemas import ChatCompletion, ErrorResponse, SearchResponse
 
-Endpoint = Literal["chat.completions"]
-RESPONSE_MODELS: dict[str, type[BaseModel]] = {"chat.completions": ChatCompletion}
+Endpoint = Literal["chat.completions", "search"]
+RESPONSE_MODELS: dict[str, type[BaseModel]] = {"chat.completions": ChatCompletion, "search": SearchResponse}
 SUFFIXES = (".json", ".yaml", ".yml")
+# The search corpus lives beside the fixtures but is not made of interactions (see corpus.py).
+CORPUS_DIRECTORY = "corpus"
 
 
 class FixtureError(Exception):
@@ -74,11 +76,13 @@ class Match(BaseModel):
 
     model: str | list[str] | None = None
     stream: bool | None = None
-    last_user_message: TextMatch | None = None
+    last_user_message: TextMatch | None = None  # chat completions
+    query: TextMatch | None = None  # search: any one of the request's queries
     body: dict[str, Any] = Field(default_factory=dict)
 
     def specificity(self) -> int:
-        return sum(x is not None for x in (self.model, self.stream, self.last_user_message)) + len(self.body)
+        criteria = (self.model, self.stream, self.last_user_message, self.query)
+        return sum(x is not None for x in criteria) + len(self.body)
 
 
 class StreamEvent(BaseModel):
@@ -116,6 +120,20 @@ class FixtureFile(BaseModel):
     recorded_at: str | None = None
     source: str | None = None
 
+    @model_validator(mode="after")
+    def _criteria_fit_the_endpoint(self) -> FixtureFile:
+        if self.endpoint == "search":
+            misplaced = [
+                name for name in ("model", "stream", "last_user_message") if getattr(self.match, name) is not None
+            ]
+            if misplaced:
+                raise ValueError(f"match.{misplaced[0]} does not apply to search; use match.query or match.body")
+            if self.response.stream is not None:
+                raise ValueError("response.stream does not apply to search")
+        elif self.match.query is not None:
+            raise ValueError("match.query applies to search; use match.last_user_message")
+        return self
+
 
 @dataclass(frozen=True)
 class Fixture:
@@ -126,7 +144,8 @@ class Fixture:
     def name(self) -> str:
         return self.path.stem
 
-    def matches(self, payload: dict[str, Any], last_user_message: str) -> bool:
+    def matches(self, payload: dict[str, Any], texts: list[str]) -> bool:
+        """`texts`: the last user message of a chat request, or the queries of a search."""
         match = self.spec.match
         if match.model is not None:
             models = [match.model] if isinstance(match.model, str) else match.model
@@ -134,7 +153,8 @@ class Fixture:
                 return False
         if match.stream is not None and bool(payload.get("stream")) != match.stream:
             return False
-        if match.last_user_message is not None and not match.last_user_message.matches(last_user_message):
+        text_match = match.last_user_message or match.query
+        if text_match is not None and not any(text_match.matches(text) for text in texts):
             return False
         if self.spec.response.body is None and not payload.get("stream"):
             return False  # a stream-only fixture cannot answer a JSON request
@@ -145,9 +165,9 @@ class Fixture:
 class FixtureStore:
     fixtures: list[Fixture] = field(default_factory=list)
 
-    def match(self, endpoint: str, payload: dict[str, Any], last_user_message: str) -> Fixture | None:
+    def match(self, endpoint: str, payload: dict[str, Any], texts: list[str]) -> Fixture | None:
         for fixture in self.fixtures:
-            if fixture.spec.endpoint == endpoint and fixture.matches(payload, last_user_message):
+            if fixture.spec.endpoint == endpoint and fixture.matches(payload, texts):
                 return fixture
         return None
 
@@ -155,7 +175,12 @@ class FixtureStore:
 def load_fixtures(directory: Path) -> FixtureStore:
     if not directory.is_dir():
         raise FixtureError(f"fixtures directory {directory}: not found")
-    fixtures = [load_fixture(path) for path in sorted(directory.rglob("*")) if path.suffix in SUFFIXES]
+    paths = [
+        path
+        for path in sorted(directory.rglob("*"))
+        if path.suffix in SUFFIXES and CORPUS_DIRECTORY not in path.relative_to(directory).parts[:1]
+    ]
+    fixtures = [load_fixture(path) for path in paths]
     fixtures.sort(key=lambda f: (-f.spec.priority, -f.spec.match.specificity(), str(f.path)))
     return FixtureStore(fixtures)
 
@@ -167,11 +192,11 @@ def load_fixture(path: Path) -> Fixture:
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"{path}: cannot be read ({exc})") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise FixtureError(f"{path}: not valid {path.suffix.lstrip('.').upper()} ({_one_line(exc)})") from None
+        raise FixtureError(f"{path}: not valid {path.suffix.lstrip('.').upper()} ({one_line(exc)})") from None
     try:
         spec = FixtureFile.model_validate(raw)
     except ValidationError as exc:
-        raise FixtureError(f"{path}: {_first_error(exc)}") from None
+        raise FixtureError(f"{path}: {first_error(exc)}") from None
     _validate_content(path, spec)
     return Fixture(path, spec)
 
@@ -183,20 +208,20 @@ def _validate_content(path: Path, spec: FixtureFile) -> None:
         try:
             model.model_validate(response.body)
         except ValidationError as exc:
-            raise FixtureError(f"{path}: response.body.{_first_error(exc)}") from None
+            raise FixtureError(f"{path}: response.body.{first_error(exc)}") from None
     for index, event in enumerate(response.stream or ()):
         if isinstance(event.data, dict):
             try:
                 model.model_validate(event.data)
             except ValidationError as exc:
-                raise FixtureError(f"{path}: response.stream.{index}.data.{_first_error(exc)}") from None
+                raise FixtureError(f"{path}: response.stream.{index}.data.{first_error(exc)}") from None
 
 
-def _first_error(exc: ValidationError) -> str:
+def first_error(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     location = ".".join(str(part) for part in error["loc"]) or "(root)"
     return f"{location}: {error['msg']}"
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())

@@ -31,6 +31,14 @@ ENV_VARS: dict[str, str] = {
     "MOCK_LOG_LEVEL": "log_level",
     "MOCK_JOB_QUEUE_SECONDS": "job_queue_seconds",
     "MOCK_JOB_RESEARCH_SECONDS": "job_research_seconds",
+    "MOCK_RATE_LIMITS": "rate_limits",
+    "MOCK_DEFAULT_TIER": "default_tier",
+    "MOCK_MAX_CONCURRENT_REQUESTS": "max_concurrent_requests",
+    "MOCK_CONCURRENCY_QUEUE": "concurrency_queue",
+    "MOCK_CONCURRENCY_STATUS": "concurrency_status",
+    "MOCK_STREAM_OBJECT": "stream_object",
+    "MOCK_SEARCH_SECONDS": "search_seconds",
+    "MOCK_SEARCH_MULTI_QUERY": "search_multi_query",
 }
 CONFIG_ENV_VAR = "MOCK_CONFIG"
 
@@ -63,6 +71,24 @@ class Settings(BaseModel):
     # effort (halved for low, doubled for high); both scaled by time_scale.
     job_queue_seconds: float = Field(default=5.0, ge=0)
     job_research_seconds: float = Field(default=120.0, ge=0)
+    # Rate limits: a preset (rl-v3, the newest documented tables; rl-v2, rl-v1; off) or a limits
+    # file. The default tier is the highest, so an ordinary test suite meets no surprise 429s.
+    rate_limits: str = "rl-v3"
+    default_tier: int = Field(default=5, ge=0, le=5)
+    # Optional cap on one key's requests in flight; up to `concurrency_queue` more wait for a
+    # slot, and the rest get `concurrency_status` at once. None: no cap.
+    max_concurrent_requests: int | None = Field(default=None, gt=0)
+    concurrency_queue: int = Field(default=0, ge=0)
+    concurrency_status: int = 429
+    # `object` of full-mode stream chunks: "observed" (chat.completion, what the API sends),
+    # "documented" (chat.completion.chunk), or "auto" (documented for the openai SDKs, whose strict
+    # validation rejects the observed value; observed for everyone else).
+    stream_object: Literal["auto", "observed", "documented"] = "auto"
+    # The Search API: time to answer (our estimate, scaled by time_scale), and the shape of a
+    # multi-query answer: "flat" (one list, as the SDKs type it) or "grouped" (a list per query,
+    # as the docs' best-practices page iterates it).
+    search_seconds: float = Field(default=0.4, ge=0)
+    search_multi_query: Literal["flat", "grouped"] = "flat"
     models: dict[str, ModelTiming] = Field(default_factory=dict)
 
     @field_validator("models")
@@ -71,6 +97,13 @@ class Settings(BaseModel):
         for name in value:
             if name not in MODELS:
                 raise ValueError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
+        return value
+
+    @field_validator("concurrency_status")
+    @classmethod
+    def _rejection_status(cls, value: int) -> int:
+        if value not in (429, 503):
+            raise ValueError("must be 429 or 503")
         return value
 
     def fixtures_dir(self) -> Path:

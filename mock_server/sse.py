@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from starlette.types import Receive, Scope, Send
 
 DONE = b"data: [DONE]\n\n"
@@ -73,9 +74,11 @@ class EventStream:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         started = time.monotonic()
         for offset, frame in self.frames:
-            if self.time_scale > 0:
-                delay = started + offset * self.time_scale - time.monotonic()
-                if delay > 0:
-                    await anyio.sleep(delay)
+            delay = started + offset * self.time_scale - time.monotonic() if self.time_scale > 0 else 0
+            if delay > 0:
+                await anyio.sleep(delay)
+            else:
+                # Without a pause the disconnect watcher would never run: yield to it once a frame.
+                await anyio.lowlevel.checkpoint()
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

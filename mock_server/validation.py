@@ -1,4 +1,4 @@
-"""Chat request validation beyond the schema, with the real API's messages where they are known.
+"""Request validation beyond the schema, with the real API's messages where they are known.
 
 Observed verbatim: `invalid_model` (name quoted), the message-order and last-message texts
 (`invalid_message`) and `max_tokens must be at least 16 for sonar.` (`invalid_parameter`).
@@ -17,11 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex
+from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex, SearchRequest
 from contract.schemas.chat import URL, ChatMessageInput, ImagePart
+from contract.schemas.search import MAX_QUERIES
 from mock_server import structured
 from mock_server.catalog import MODELS, ModelSpec
 from mock_server.errors import MockAPIError, invalid_message, invalid_model, invalid_parameter, invalid_request
+from mock_server.search_filters import FilterFields
 
 ALTERNATION_MESSAGE = (
     "After the (optional) system message(s), user or tool message(s) should alternate with assistant message(s)."
@@ -58,6 +60,33 @@ def parse_chat_request(payload: Any) -> tuple[ChatCompletionRequest, ModelSpec]:
     return request, spec
 
 
+def parse_search_request(payload: Any) -> SearchRequest:
+    """Validate a decoded `POST /search` body; raise the API's 400 for the first problem found."""
+    if not isinstance(payload, dict):
+        raise invalid_request("Request body must be a JSON object.")
+    _check_query(payload.get("query"), "query" in payload)
+    try:
+        request = SearchRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise _from_validation_error(exc) from None
+    _check_dates(request)
+    _check_domains(request.search_domain_filter)
+    return request
+
+
+def _check_query(query: Any, given: bool) -> None:
+    # Checked by hand: the schema's string-or-list union would report both branches' complaints.
+    if not given:
+        raise invalid_request("Missing required field: query.")
+    queries = query if isinstance(query, list) else [query]
+    if not all(isinstance(item, str) for item in queries):
+        raise invalid_parameter(f"query must be a string or a list of up to {MAX_QUERIES} strings.")
+    if not 1 <= len(queries) <= MAX_QUERIES:
+        raise invalid_parameter(f"query must hold between 1 and {MAX_QUERIES} queries, got {len(queries)}.")
+    if any(not item.strip() for item in queries):
+        raise invalid_parameter("query must not be blank.")
+
+
 def check_messages(messages: list[ChatMessageInput]) -> None:
     index = 0
     while index < len(messages) and messages[index].role == "system":
@@ -91,7 +120,7 @@ def check_parameters(request: ChatCompletionRequest, spec: ModelSpec) -> None:
         raise invalid_parameter(f"web_search_options.search_type '{options.search_type}' requires stream: true.")
 
 
-def _check_dates(request: ChatCompletionRequest) -> None:
+def _check_dates(request: FilterFields) -> None:
     dates: dict[str, datetime.date] = {}
     for field in _DATE_FIELDS:
         value = getattr(request, field)

@@ -1,7 +1,8 @@
 """The import-direction rule between the project's packages, checked by walking every import.
 
 tests → anything; load → contract; mock_server → contract.schemas and contract.spec only;
-contract.schemas → pydantic and the standard library; contract never imports mock_server.
+contract.schemas → pydantic and the standard library; contract never imports mock_server, except
+contract/targets.py, which serves the mock in-process as one of the contract suite's targets.
 The mock and the reference client share the schema and nothing else.
 """
 
@@ -41,6 +42,8 @@ def allowed(source: str, target: str) -> bool:
         return target.startswith("contract.schemas")
     if source.startswith("mock_server/"):
         return top == "mock_server" or target.startswith(("contract.schemas", "contract.spec"))
+    if source == "contract/targets.py":
+        return top in {"contract", "mock_server"}
     if source.startswith("contract/"):
         return top == "contract"
     if source.startswith("load/"):

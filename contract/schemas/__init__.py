@@ -26,6 +26,7 @@ from contract.schemas.chat import (
     WebSearchOptions,
 )
 from contract.schemas.errors import ErrorDetail, ErrorResponse
+from contract.schemas.search import SearchPage, SearchRequest, SearchResponse
 
 __all__ = [
     "CONCISE_CHUNK_OBJECTS",
@@ -48,6 +49,9 @@ __all__ = [
     "ReasoningStep",
     "ResponseFormatJSONSchema",
     "ResponseFormatRegex",
+    "SearchPage",
+    "SearchRequest",
+    "SearchResponse",
     "SearchResult",
     "Usage",
     "WebSearchOptions",

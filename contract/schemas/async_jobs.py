@@ -6,19 +6,26 @@ and the official SDK's types.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from contract.schemas.chat import ChatCompletion, ChatCompletionRequest
 
 JobStatus = Literal["CREATED", "IN_PROGRESS", "COMPLETED", "FAILED"]
+ASYNC_MODELS = ("sonar-deep-research",)
+
+
+class DeepResearchRequest(ChatCompletionRequest):
+    """The chat request an async job runs: only `sonar-deep-research` is accepted (docs)."""
+
+    model: Annotated[str, WithJsonSchema({"type": "string", "enum": list(ASYNC_MODELS)})]
 
 
 class AsyncChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
-    request: ChatCompletionRequest
+    request: DeepResearchRequest
     idempotency_key: str | None = None
 
 

@@ -24,7 +24,9 @@ DateFilter = Annotated[str, Field(pattern=DATE_FILTER_PATTERN)]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Unknown fields are ignored, as the real API does; known ones must have their declared JSON
+    # type (`"true"` is not a boolean, `"16"` not an integer), as the OpenAPI document says.
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 # -- message content ---------------------------------------------------------------------------

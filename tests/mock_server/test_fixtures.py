@@ -94,7 +94,7 @@ def test_matching_rules_and_precedence(tmp_path: Path) -> None:
     store = load_fixtures(tmp_path)
 
     def winner(payload: dict[str, Any], question: str = "What?") -> str | None:
-        found = store.match("chat.completions", payload, question)
+        found = store.match("chat.completions", payload, [question])
         return found.name if found else None
 
     assert winner({"model": "sonar"}) == "a-generic"
@@ -103,4 +103,4 @@ def test_matching_rules_and_precedence(tmp_path: Path) -> None:
     assert winner({"model": "sonar-pro"}) is None
     assert winner({"model": "sonar-pro", "stream": True}) == "d-stream-only"
     assert winner({"model": "sonar-deep-research"}) is None
-    assert store.match("search", {"model": "sonar"}, "What?") is None
+    assert store.match("search", {"model": "sonar"}, ["What?"]) is None

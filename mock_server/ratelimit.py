@@ -1,0 +1,112 @@
+"""Rate limits as the HTTP layer sees them: one call per handler, headers on every limited response.
+
+A handler authenticates, then calls `enforce_rate_limit(request, state, <limit name>, key)`: the
+request takes a token from its bucket (one per namespace, key and limit) or gets the API's 429
+`request_rate_limit_exceeded` at once. Either way the `X-RateLimit-*` headers (and on a 429
+`Retry-After` and `retry-after-ms`) are recorded for the request, and `RateLimitHeadersMiddleware`
+puts them on whatever response the handler ends up sending: JSON, SSE stream, or a later error.
+
+Header units (the real ones are undocumented): `X-RateLimit-Limit` is the bucket's capacity (the
+burst: the per-minute figure of the tables, or 50 for search); `X-RateLimit-Remaining` the whole
+requests left now; `X-RateLimit-Reset` the seconds until the bucket is full again, rounded up;
+`Retry-After` the seconds until the next request can succeed, rounded up; `retry-after-ms` the
+same in milliseconds, rounded up, which the official SDKs prefer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.bucket import Decision
+from mock_server.catalog import MODELS
+from mock_server.errors import MockAPIError
+from mock_server.state import MockState
+
+NAMESPACE_HEADER = "x-mock-namespace"
+RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
+_STATE_KEY = "pplx_mock_rate_limit_headers"
+
+
+def namespace_of(headers: Headers) -> str:
+    """The namespace a request selects with `X-Mock-Namespace`; "" is the default one."""
+    return headers.get(NAMESPACE_HEADER, "").strip()
+
+
+def chat_limit(payload: Any) -> str | None:
+    """The limit a chat request counts against: its model's, when the model is one we serve."""
+    model = payload.get("model") if isinstance(payload, dict) else None
+    return model if isinstance(model, str) and model in MODELS else None
+
+
+def enforce_rate_limit(request: Request, state: MockState, limit_name: str | None, key: str) -> dict[str, str]:
+    """Take a token for `key` from the `limit_name` bucket, or raise the API's 429.
+
+    A name the current table has no limit for (or None) is not limited: no headers, no 429. The
+    headers are recorded for the response already; they are returned for callers that want them.
+    """
+    limit = state.limits.get(limit_name) if limit_name is not None else None
+    if limit is None:
+        return {}
+    namespace = namespace_of(request.headers)
+    tier = state.tiers.tier_of(key, namespace)
+    decision = state.limiter.acquire((namespace, key, limit.name), limit.capacity(tier), limit.rate(tier))
+    headers = rate_limit_headers(decision)
+    setattr(request.state, _STATE_KEY, headers)
+    if not decision.allowed:
+        wait = int(headers["retry-after-ms"]) / 1000
+        message = (
+            f"Too Many Requests: the rate limit for {limit.name} on usage tier {tier} is "
+            f"{limit.describe(tier)}. Try again in {wait:g} seconds."
+        )
+        raise MockAPIError(429, RATE_LIMIT_TYPE, message, headers)
+    return headers
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    headers = {
+        "x-ratelimit-limit": str(decision.limit),
+        "x-ratelimit-remaining": str(decision.remaining),
+        "x-ratelimit-reset": str(_round_up(decision.full_after)),
+    }
+    if not decision.allowed:
+        # Rounded up, so a client that waits exactly this long finds its token there; at least
+        # 1 ms because the SDKs ignore a wait of 0.
+        milliseconds = max(1, _round_up(decision.retry_after * 1000))
+        headers["retry-after"] = str(math.ceil(milliseconds / 1000))
+        headers["retry-after-ms"] = str(milliseconds)
+    return headers
+
+
+def _round_up(value: float) -> int:
+    # Float noise (1200.0000000000002 ms) must not add a whole unit.
+    return max(0, math.ceil(value - 1e-6))
+
+
+class RateLimitHeadersMiddleware:
+    """Puts the headers `enforce_rate_limit` recorded on the response, whichever path sent it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Created here so that the handler's `request.state` writes into this very dict.
+        recorded: dict[str, Any] = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            extra = recorded.get(_STATE_KEY)
+            if message["type"] == "http.response.start" and extra:
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n.encode(), v.encode()) for n, v in extra.items() if n.encode() not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
