@@ -159,8 +159,9 @@ def synthesize_completion(
 ) -> Completion:
     rng = request_rng(request, seed)
     words = keywords(question_text(request))
-    sources = find_sources(request, corpus, rng, today)
-    answer = synthesize(request, spec, rng, sources, words)
+    found = find_sources(request, corpus, rng, today)
+    sources = found.results
+    answer = synthesize(request, spec, rng, sources, words, found.facts)
     pieces, finish_reason = limit_pieces(tokenize(answer.content), request, spec)
     context, pro = search_settings(request, spec)
     return Completion(

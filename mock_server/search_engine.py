@@ -25,8 +25,10 @@ from mock_server.tokens import tokenize
 # BM25's usual constants.
 K1 = 1.2
 B = 0.75
-# A page must cover this share of the query's term weight to count as relevant.
+# A page must cover this share of the query's term weight, and score this share of the best
+# page's score, to count as relevant.
 MIN_COVERAGE = 0.34
+MIN_RELATIVE_SCORE = 0.4
 COUNTRY_BOOST = 1.25
 # Synthesized pages are dated within this many days before today unless a filter says otherwise.
 DEFAULT_WINDOW_DAYS = 3 * 365
@@ -84,6 +86,16 @@ class Hit:
     last_updated: datetime.date | None
     # The text a snippet is cut from: extracts already in order, `GAP` between them.
     extract: str
+    language: str = "en"
+    # Made up for a query the corpus knows nothing about: its text says nothing worth quoting.
+    synthesized: bool = False
+
+    def first_sentence(self) -> str | None:
+        """The extract's first whole sentence: what an answer citing this page can say."""
+        if self.synthesized:
+            return None
+        sentence = _SENTENCE_END.split(self.extract.split("\n", 1)[0], maxsplit=1)[0].strip()
+        return sentence if sentence[-1:] in ".!?。！？" else None
 
     def result(self, snippet: str) -> dict[str, str | None]:
         """The Search API's page object, keys in the order the real API sends them."""
@@ -140,7 +152,8 @@ def _rank(corpus: Corpus, terms: Sequence[str], filters: SearchFilters, country:
             score *= COUNTRY_BOOST
         scored.append((score, page.document.url, page))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    return [_hit(page, terms) for _, _, page in scored]
+    floor = MIN_RELATIVE_SCORE * scored[0][0] if scored else 0.0
+    return [_hit(page, terms) for score, _, page in scored if score >= floor]
 
 
 def _saturate(count: int, length: int, corpus: Corpus) -> float:
@@ -160,7 +173,8 @@ def _admits(page: Page, filters: SearchFilters) -> bool:
 
 def _hit(page: Page, terms: Sequence[str]) -> Hit:
     document = page.document
-    return Hit(document.title, document.url, document.date, document.last_updated, _extract(page, terms))
+    extract = _extract(page, terms)
+    return Hit(document.title, document.url, document.date, document.last_updated, extract, document.language)
 
 
 def _extract(page: Page, terms: Sequence[str]) -> str:
@@ -221,7 +235,7 @@ def synthesize_hits(
         slug = "-".join(re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-") for phrase in (a, b))
         title = f"{a.capitalize()} and {b}: {_TITLE_SUFFIXES[rank % len(_TITLE_SUFFIXES)]}"
         extract = _SNIPPETS[rng.randrange(len(_SNIPPETS))].format(a=a, b=b)
-        hits.append(Hit(title, f"https://{domain}/{slug}-{rank + 1}", published, updated, extract))
+        hits.append(Hit(title, f"https://{domain}/{slug}-{rank + 1}", published, updated, extract, synthesized=True))
     return hits
 
 

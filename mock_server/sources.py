@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.corpus import Corpus
@@ -18,12 +18,18 @@ DEFAULT_RESULTS = 10
 SNIPPET_TOKENS = {"low": 40, "medium": 80, "high": 160}
 
 
-def find_sources(
-    request: ChatCompletionRequest, corpus: Corpus, rng: random.Random, today: datetime.date
-) -> list[dict[str, object]]:
-    """The chat answer's `search_results`, in ranking order; empty when search is off or filtered out."""
+@dataclass(frozen=True)
+class Sources:
+    # The answer's `search_results`, in ranking order.
+    results: list[dict[str, object]]
+    # For each result, a sentence of the page the answer can state and cite, or None.
+    facts: list[str | None]
+
+
+def find_sources(request: ChatCompletionRequest, corpus: Corpus, rng: random.Random, today: datetime.date) -> Sources:
+    """What a chat answer cites; nothing when search is off or the filters leave nothing."""
     if request.disable_search:
-        return []
+        return Sources([], [])
     filters = SearchFilters.from_request(request, today)
     limit = request.num_search_results or DEFAULT_RESULTS
     # The search component sees the user's words, not the system prompt (prompt guide).
@@ -38,4 +44,6 @@ def find_sources(
         # The chat API's key order (2026 capture), which differs from the Search API's.
         results.append({key: page[key] for key in ("title", "url", "date", "last_updated", "snippet")})
         results[-1]["source"] = "web"
-    return results
+    # Answers are written in English unless the request asks for pages in other languages.
+    languages = set(filters.languages) or {"en"}
+    return Sources(results, [hit.first_sentence() if hit.language in languages else None for hit in hits])

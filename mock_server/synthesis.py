@@ -28,7 +28,8 @@ STOPWORDS = frozenset(
     "would you your describe summarize list provide show write latest recent current "
     # Common verbs: they make poor topic phrases.
     "work works working make makes made use uses used get gets affect affects determine determines compare "
-    "compares happen happens mean means cause causes need needs help helps find know think want like".split()
+    "compares happen happens mean means cause causes need needs help helps find know think want like far come "
+    "comes".split()
 )
 _SENTENCES = (
     "{A} is shaped mostly by {b} and {c}.",
@@ -108,13 +109,15 @@ def synthesize(
     rng: random.Random,
     sources: Sequence[dict[str, Any]],
     words: Sequence[str],
+    facts: Sequence[str | None] = (),
 ) -> Answer:
+    """`facts`: per source, a sentence of that page the answer states first, citing it."""
     terms = list(words)
     for filler in ("the wider context", "recent evidence", "practical experience"):
         if len(terms) >= 3:
             break
         terms.append(filler)
-    answer = Answer(content=_body(request, spec, rng, sources, terms))
+    answer = Answer(content=_body(request, spec, rng, sources, terms, facts))
     if spec.reasoning_prefix:
         thinking = " ".join(_fill(t, terms[i:] + terms[:i]) for i, t in enumerate(_THOUGHTS))
         answer.content = f"<think>\n{thinking}\n</think>\n{answer.content}"
@@ -140,6 +143,7 @@ def _body(
     rng: random.Random,
     sources: Sequence[dict[str, Any]],
     terms: list[str],
+    facts: Sequence[str | None],
 ) -> str:
     response_format = request.response_format
     if isinstance(response_format, ResponseFormatJSONSchema):
@@ -152,13 +156,19 @@ def _body(
     sentences: list[str] = []
     used = 0
     cite = 0
+    # What the cited pages say comes first, each with its marker; generic sentences fill the rest.
+    quoted = [(index, fact) for index, fact in enumerate(facts) if fact]
     while used < target:
-        order = terms[:]
-        rng.shuffle(order)
-        sentence = _fill(_SENTENCES[rng.randrange(len(_SENTENCES))], order)
-        if sources:
-            sentence = sentence[:-1] + f" [{cite % len(sources) + 1}]."
-            cite += 1
+        if quoted:
+            index, fact = quoted.pop(0)
+            sentence = f"{fact[:-1]} [{index + 1}]{fact[-1]}"
+        else:
+            order = terms[:]
+            rng.shuffle(order)
+            sentence = _fill(_SENTENCES[rng.randrange(len(_SENTENCES))], order)
+            if sources:
+                sentence = sentence[:-1] + f" [{cite % len(sources) + 1}]."
+                cite += 1
         sentences.append(sentence)
         used += count_tokens(sentence) + 1
         if len(sentences) == rng.randint(3, 5):

@@ -238,3 +238,16 @@ async def test_stream_chunk_object(setting: str, user_agent: str, expected: str)
     assert {chunk["object"] for chunk in chunks} == {expected}
     # Concise mode has its own documented kinds whoever asks.
     assert "chat.completion.done" in concise.text
+
+
+async def test_answers_state_what_their_corpus_sources_say(client: httpx.AsyncClient) -> None:
+    body = await complete(client, chat_body("sonar", "What is the capital of France?"))
+    content = body["choices"][0]["message"]["content"]
+    first = body["search_results"][0]
+    assert first["url"] == "https://en.wikipedia.org/wiki/Paris"
+    assert content.startswith("Paris is the capital and largest city of France [1].")
+    # Pages in other languages are cited but not quoted in an English answer.
+    assert any(
+        "wikipedia.org/wiki/Paris" in r["url"] and r["url"].startswith("https://fr.") for r in body["search_results"]
+    )
+    assert "Paris est la capitale" not in content
