@@ -152,8 +152,27 @@ def _error_response(status: int) -> dict[str, Any]:
 def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"application/json": {"schema": _ref(op.response)}}
     if op.streams:
+        # OpenAPI 3.1 reads an event stream's schema as the schema of each event; the chunk is JSON
+        # inside `data`, described by the content* keywords (which schemathesis checks).
         success["text/event-stream"] = {
-            "schema": {"type": "string", "description": "`data: <chunk JSON>` events, then `data: [DONE]`"}
+            "schema": {
+                "type": "object",
+                "description": "One server-sent event: `data: <chunk JSON>`; the last one is `data: [DONE]`",
+                "required": ["data"],
+                "properties": {
+                    "data": {
+                        "anyOf": [
+                            {"const": "[DONE]"},
+                            {
+                                "type": "string",
+                                "contentMediaType": "application/json",
+                                "contentSchema": _ref(op.response),
+                            },
+                        ]
+                    },
+                    "event": {"type": "string"},
+                },
+            }
         }
     body: dict[str, Any] = {
         "operationId": op.operation_id,
