@@ -61,3 +61,46 @@ async def test_async_client_walks_the_lifecycle(sdk_and_http: tuple[AsyncPerplex
     assert (failed.status, failed.error_message, failed.response) == ("FAILED", "quota", None)
     page = await sdk.async_.chat.completions.list()
     assert [summary.id for summary in page.requests] == [failing.id, job.id]
+
+
+@pytest.mark.anyio
+async def test_isolation_expiry_and_pages(sdk_and_http: tuple[AsyncPerplexity, httpx.AsyncClient]) -> None:
+    sdk, http = sdk_and_http
+    ids = []
+    for index in range(3):
+        ids.append((await sdk.async_.chat.completions.create(request=chat_body("sonar-deep-research", f"Q{index}"))).id)
+        await http.post("/_mock/clock/advance", json={"seconds": 1})
+    other = sdk.with_options(api_key="pplx-someone-else")
+    with pytest.raises(perplexity.NotFoundError):
+        await other.async_.chat.completions.get(ids[0])
+    assert (await other.async_.chat.completions.list()).requests == []
+    # The SDK's list takes no parameters; the documented paging ones pass through extra_query.
+    first = await sdk.async_.chat.completions.list(extra_query={"limit": 2})
+    assert [job.id for job in first.requests] == ids[:0:-1] and first.next_token
+    rest = await sdk.async_.chat.completions.list(extra_query={"limit": 2, "next_token": first.next_token})
+    assert [job.id for job in rest.requests] == ids[:1] and rest.next_token is None
+    await http.post("/_mock/clock/advance", json={"seconds": 7 * 24 * 3600})
+    with pytest.raises(perplexity.NotFoundError):
+        await sdk.async_.chat.completions.get(ids[0])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "error_type"),
+    [
+        ({"request": chat_body("sonar")}, "invalid_model"),
+        ({"request": chat_body("sonar-deep-research", max_tokens=1)}, "invalid_parameter"),
+        (
+            {"request": {"model": "sonar-deep-research", "messages": [{"role": "assistant", "content": "x"}]}},
+            "invalid_message",
+        ),
+        ({"request": chat_body("sonar-deep-research", search_after_date_filter="2/30/2026")}, "invalid_parameter"),
+    ],
+)
+async def test_validation_errors_reach_the_sdk(
+    sdk_and_http: tuple[AsyncPerplexity, httpx.AsyncClient], body: dict[str, object], error_type: str
+) -> None:
+    sdk, _ = sdk_and_http
+    with pytest.raises(perplexity.BadRequestError) as caught:
+        await sdk.async_.chat.completions.create(**body)  # type: ignore[arg-type]
+    assert isinstance(caught.value.body, dict) and caught.value.body["error"]["type"] == error_type
