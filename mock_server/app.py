@@ -15,7 +15,6 @@ from mock_server.errors import MockAPIError, error_body, handle_api_error, handl
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
 from mock_server.middleware import ResponseHeadersMiddleware
-from mock_server.ratelimit import RateLimitHeadersMiddleware
 from mock_server.routes import ROUTES
 from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
@@ -42,7 +41,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=ROUTES,
         middleware=[
             Middleware(ResponseHeadersMiddleware),
-            Middleware(RateLimitHeadersMiddleware),
             Middleware(ConcurrencyLimitMiddleware, state=state),
         ],
         exception_handlers={

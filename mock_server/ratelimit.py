@@ -3,8 +3,9 @@
 A handler authenticates, then calls `enforce_rate_limit(request, state, <limit name>, key)`: the
 request takes a token from its bucket (one per namespace, key and limit) or gets the API's 429
 `request_rate_limit_exceeded` at once. Either way the `X-RateLimit-*` headers (and on a 429
-`Retry-After` and `retry-after-ms`) are recorded for the request, and `RateLimitHeadersMiddleware`
-puts them on whatever response the handler ends up sending: JSON, SSE stream, or a later error.
+`Retry-After` and `retry-after-ms`) are recorded for the request (`add_response_headers`), and
+`ResponseHeadersMiddleware` puts them on whatever response the handler ends up sending: JSON, SSE
+stream, or a later error.
 
 Header units (the real ones are undocumented): `X-RateLimit-Limit` is the bucket's capacity (the
 burst: the per-minute figure of the tables, or 50 for search); `X-RateLimit-Remaining` the whole
@@ -20,16 +21,17 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.bucket import Decision
 from mock_server.catalog import MODELS
 from mock_server.errors import MockAPIError
+from mock_server.middleware import add_response_headers
 from mock_server.state import MockState
 
 NAMESPACE_HEADER = "x-mock-namespace"
 RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
-_STATE_KEY = "pplx_mock_rate_limit_headers"
+# The request state key naming the limit a request was charged against: the journal files 429s by it.
+LIMIT_STATE_KEY = "pplx_mock_rate_limit"
 
 
 def namespace_of(headers: Headers) -> str:
@@ -56,7 +58,8 @@ def enforce_rate_limit(request: Request, state: MockState, limit_name: str | Non
     tier = state.tiers.tier_of(key, namespace)
     decision = state.limiter.acquire((namespace, key, limit.name), limit.capacity(tier), limit.rate(tier))
     headers = rate_limit_headers(decision)
-    setattr(request.state, _STATE_KEY, headers)
+    add_response_headers(request, headers)
+    setattr(request.state, LIMIT_STATE_KEY, limit.name)
     if not decision.allowed:
         wait = int(headers["retry-after-ms"]) / 1000
         message = (
@@ -85,28 +88,3 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
 def _round_up(value: float) -> int:
     # Float noise (1200.0000000000002 ms) must not add a whole unit.
     return max(0, math.ceil(value - 1e-6))
-
-
-class RateLimitHeadersMiddleware:
-    """Puts the headers `enforce_rate_limit` recorded on the response, whichever path sent it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        # Created here so that the handler's `request.state` writes into this very dict.
-        recorded: dict[str, Any] = scope.setdefault("state", {})
-
-        async def send_with_headers(message: Message) -> None:
-            extra = recorded.get(_STATE_KEY)
-            if message["type"] == "http.response.start" and extra:
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(n.encode(), v.encode()) for n, v in extra.items() if n.encode() not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -1,6 +1,7 @@
 """Search filters as the API documents them, shared by the Search API and chat answers.
 
-Both request kinds carry the same filter fields, so `SearchFilters.from_request` reads either.
+Both request kinds carry the same filter fields (`SearchFilterFields`), so `SearchFilters.from_request`
+reads either.
 Domain entries allow (`example.com`) or deny (`-example.com`); a main domain covers its
 subdomains. Publication dates come from `search_recency_filter` or the `search_*_date_filter`
 pair, last-updated dates from the `last_updated_*_filter` pair; all inputs are `MM/DD/YYYY`.
@@ -12,30 +13,10 @@ import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+
+from contract.schemas.chat import SearchFilterFields
 
 RECENCY_DAYS = {"hour": 0, "day": 1, "week": 7, "month": 30, "year": 365}
-
-
-class FilterFields(Protocol):
-    """The filter fields of a chat or search request."""
-
-    @property
-    def search_mode(self) -> str | None: ...
-    @property
-    def search_domain_filter(self) -> list[str] | None: ...
-    @property
-    def search_language_filter(self) -> list[str] | None: ...
-    @property
-    def search_recency_filter(self) -> str | None: ...
-    @property
-    def search_after_date_filter(self) -> str | None: ...
-    @property
-    def search_before_date_filter(self) -> str | None: ...
-    @property
-    def last_updated_after_filter(self) -> str | None: ...
-    @property
-    def last_updated_before_filter(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +77,7 @@ class SearchFilters:
     updated_before: datetime.date | None
 
     @classmethod
-    def from_request(cls, request: FilterFields, today: datetime.date) -> SearchFilters:
+    def from_request(cls, request: SearchFilterFields, today: datetime.date) -> SearchFilters:
         published_after = parse_date_filter(request.search_after_date_filter)
         published_before = parse_date_filter(request.search_before_date_filter)
         if request.search_recency_filter is not None:

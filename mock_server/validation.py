@@ -18,12 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex, SearchRequest
-from contract.schemas.chat import URL, ChatMessageInput, ImagePart
+from contract.schemas.chat import URL, ChatMessageInput, ImagePart, SearchFilterFields
 from contract.schemas.search import MAX_QUERIES
 from mock_server import structured
 from mock_server.catalog import MODELS, ModelSpec
 from mock_server.errors import MockAPIError, invalid_message, invalid_model, invalid_parameter, invalid_request
-from mock_server.search_filters import FilterFields
 
 ALTERNATION_MESSAGE = (
     "After the (optional) system message(s), user or tool message(s) should alternate with assistant message(s)."
@@ -120,7 +119,7 @@ def check_parameters(request: ChatCompletionRequest, spec: ModelSpec) -> None:
         raise invalid_parameter(f"web_search_options.search_type '{options.search_type}' requires stream: true.")
 
 
-def _check_dates(request: FilterFields) -> None:
+def _check_dates(request: SearchFilterFields) -> None:
     dates: dict[str, datetime.date] = {}
     for field in _DATE_FIELDS:
         value = getattr(request, field)

@@ -20,6 +20,17 @@ from mock_server.clock import Clock
 from mock_server.settings import Settings
 
 TEST_KEY = "pplx-test-key"
+# The cost lines of the real sonar-pro answer in the SDK performance guide (2026-05-21): 27 tokens
+# in, 587 out, low context. Every path that bills that answer must reproduce them exactly.
+SEED2_COST = {
+    "input_tokens_cost": 8e-05,
+    "output_tokens_cost": 0.00881,
+    "total_cost": 0.01489,
+    "citation_tokens_cost": None,
+    "reasoning_tokens_cost": None,
+    "request_cost": 0.006,
+    "search_queries_cost": None,
+}
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 
 

@@ -24,7 +24,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 from pydantic import BaseModel
 
 from mock_server.clock import Clock
-from tests.conftest import TEST_KEY, LiveServer, make_app
+from tests.conftest import SEED2_COST, TEST_KEY, LiveServer, make_app
 
 MODELS = ("sonar", "sonar-pro", "sonar-reasoning-pro", "sonar-deep-research")
 QUESTION = "What limits the energy density of lithium-ion batteries?"
@@ -148,15 +148,7 @@ def test_seed_fixture_extras_are_readable(client: OpenAI) -> None:
     response = client.chat.completions.create(model="sonar-pro", messages=ask(SEED_QUESTION))
     usage = response.usage
     assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (27, 587, 614)
-    cost = {
-        "input_tokens_cost": 8e-05,
-        "output_tokens_cost": 0.00881,
-        "total_cost": 0.01489,
-        "citation_tokens_cost": None,
-        "reasoning_tokens_cost": None,
-        "request_cost": 0.006,
-        "search_queries_cost": None,
-    }
+    cost = SEED2_COST
     data: dict[str, Any] = response.to_dict()
     assert extras(usage)["cost"] == data["usage"]["cost"] == cost
     assert extras(usage)["search_context_size"] == "low"

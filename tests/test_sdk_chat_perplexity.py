@@ -21,7 +21,7 @@ from perplexity import AsyncPerplexity, Perplexity
 from perplexity.generated.api import StreamChunk, UsageInfo
 from pydantic import BaseModel
 
-from tests.conftest import TEST_KEY, LiveServer, make_app
+from tests.conftest import SEED2_COST, TEST_KEY, LiveServer, make_app
 
 MODELS = ("sonar", "sonar-pro", "sonar-reasoning-pro", "sonar-deep-research")
 QUESTION = "How do heat pumps keep working in very cold climates?"
@@ -204,15 +204,7 @@ def test_seed_fixture_bills_the_recorded_cost(client: Perplexity, mode: StreamMo
     assert final.usage is not None
     assert (final.usage.prompt_tokens, final.usage.completion_tokens, final.usage.total_tokens) == (27, 587, 614)
     assert final.usage.search_context_size == "low"
-    assert final.usage.cost.model_dump() == {
-        "input_tokens_cost": 8e-05,
-        "output_tokens_cost": 0.00881,
-        "request_cost": 0.006,
-        "total_cost": 0.01489,
-        "citation_tokens_cost": None,
-        "reasoning_tokens_cost": None,
-        "search_queries_cost": None,
-    }
+    assert final.usage.cost.model_dump() == SEED2_COST
     assert final.search_results is not None and len(final.search_results) == 9
     assert final.id != "a73cb0f7-3b89-4488-84b1-d5f2d7cc0a55", "a replayed body gets a fresh id"
 

@@ -178,7 +178,22 @@ class StreamOptions(_Request):
     include_usage: bool = True
 
 
-class ChatCompletionRequest(_Request):
+class SearchFilterFields(_Request):
+    """The search filters chat completions and the Search API share, with the same limits."""
+
+    search_mode: SearchMode | None = None
+    search_domain_filter: list[Annotated[str, Field(max_length=253)]] | None = Field(default=None, max_length=20)
+    search_language_filter: list[Annotated[str, Field(pattern=r"^[a-zA-Z]{2}$")]] | None = Field(
+        default=None, max_length=20
+    )
+    search_recency_filter: RecencyFilter | None = None
+    search_after_date_filter: DateFilter | None = None
+    search_before_date_filter: DateFilter | None = None
+    last_updated_after_filter: DateFilter | None = None
+    last_updated_before_filter: DateFilter | None = None
+
+
+class ChatCompletionRequest(SearchFilterFields):
     # A plain string so that an unknown name reaches the handler and gets the real
     # `invalid_model` body; the document still lists the permitted names.
     model: Annotated[str, WithJsonSchema({"type": "string", "enum": list(SONAR_MODELS)})]
@@ -196,16 +211,6 @@ class ChatCompletionRequest(_Request):
     n: int | None = Field(default=None, ge=1, le=10)
     response_format: ResponseFormat | None = None
     web_search_options: WebSearchOptions | None = None
-    search_mode: SearchMode | None = None
-    search_domain_filter: list[Annotated[str, Field(max_length=253)]] | None = Field(default=None, max_length=20)
-    search_language_filter: list[Annotated[str, Field(pattern=r"^[a-zA-Z]{2}$")]] | None = Field(
-        default=None, max_length=20
-    )
-    search_recency_filter: RecencyFilter | None = None
-    search_after_date_filter: DateFilter | None = None
-    search_before_date_filter: DateFilter | None = None
-    last_updated_after_filter: DateFilter | None = None
-    last_updated_before_filter: DateFilter | None = None
     return_images: bool | None = None
     image_format_filter: list[str] | None = None
     image_domain_filter: list[str] | None = None

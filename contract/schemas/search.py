@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contract.schemas.chat import DateFilter, RecencyFilter, SearchContextSize, SearchMode
+from contract.schemas.chat import SearchContextSize, SearchFilterFields
 
 MAX_QUERIES = 5  # "up to 5 queries in a single multi-query request" (docs, Search best practices)
 
 Query = Annotated[str, Field(min_length=1)]
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
+class SearchRequest(SearchFilterFields):
     query: Query | Annotated[list[Query], Field(min_length=1, max_length=MAX_QUERIES)]
     max_results: int = Field(default=10, ge=1, le=20)
     max_tokens: int = Field(default=10000, ge=1, le=1_000_000)
@@ -29,16 +27,6 @@ class SearchRequest(BaseModel):
     search_context_size: SearchContextSize | None = None
     search_type: Literal["web", "fast", "people"] | None = None
     country: Annotated[str, Field(pattern=r"^[a-zA-Z]{2}$")] | None = None
-    search_domain_filter: list[Annotated[str, Field(max_length=253)]] | None = Field(default=None, max_length=20)
-    search_language_filter: list[Annotated[str, Field(pattern=r"^[a-zA-Z]{2}$")]] | None = Field(
-        default=None, max_length=20
-    )
-    search_recency_filter: RecencyFilter | None = None
-    search_after_date_filter: DateFilter | None = None
-    search_before_date_filter: DateFilter | None = None
-    last_updated_after_filter: DateFilter | None = None
-    last_updated_before_filter: DateFilter | None = None
-    search_mode: SearchMode | None = None
     display_server_time: bool = False
 
     def queries(self) -> list[str]:

@@ -6,20 +6,13 @@ import pytest
 
 from mock_server.catalog import MODELS
 from mock_server.pricing import TokenCounts, build_usage, compute_cost
+from tests.conftest import SEED2_COST
 
 
 def test_seed_example_sonar_pro() -> None:
     # SEED2 (2026-05-21): sonar-pro, 27 in / 587 out, low context.
     cost = compute_cost(MODELS["sonar-pro"], TokenCounts(27, 587), "low", pro_search=False)
-    assert cost == {
-        "input_tokens_cost": 8e-05,
-        "output_tokens_cost": 0.00881,
-        "total_cost": 0.01489,
-        "citation_tokens_cost": None,
-        "reasoning_tokens_cost": None,
-        "request_cost": 0.006,
-        "search_queries_cost": None,
-    }
+    assert cost == SEED2_COST
 
 
 def test_observed_sonar_chunk() -> None:
