@@ -17,9 +17,9 @@ from contract.schemas import AsyncChatCompletionListQuery
 from contract.schemas.async_jobs import ASYNC_MODELS
 from mock_server.answers import plan_answer
 from mock_server.body import read_json
-from mock_server.errors import MockAPIError, invalid_parameter, invalid_request
+from mock_server.errors import MockAPIError, chat_completions_not_available, invalid_parameter, invalid_request
 from mock_server.jobs import DEFAULT_FAILURE, EFFORT_FACTOR, InvalidPageToken, Job
-from mock_server.ratelimit import enforce_rate_limit
+from mock_server.ratelimit import enforce_rate_limit, namespace_of
 from mock_server.sse import encode_json
 from mock_server.state import MockState
 from mock_server.validation import parse_chat_request
@@ -38,6 +38,8 @@ async def jobs_collection(request: Request) -> Response:
 async def create_job(request: Request) -> Response:
     state: MockState = request.app.state.mock
     owner = state.keys.authenticate(request.headers)
+    if state.settings.retired:
+        raise chat_completions_not_available()
     enforce_rate_limit(request, state, "async-create", owner)
     payload = await read_json(request, state.settings.max_body_bytes)
     if not isinstance(payload, dict):
@@ -52,8 +54,9 @@ async def create_job(request: Request) -> Response:
     if spec.name != ASYNC_MODEL:
         raise invalid_model_for_async(spec.name)
     now = state.clock.time()
+    namespace = namespace_of(request.headers)
     if key is not None:
-        existing = state.jobs.by_idempotency_key(owner, key, now)
+        existing = state.jobs.by_idempotency_key(owner, key, now, namespace=namespace)
         if existing is not None:
             return _json(existing.view(now))
     answer = plan_answer(state, inner, chat, spec, now)
@@ -67,6 +70,7 @@ async def create_job(request: Request) -> Response:
         runs_for=settings.time_scale * settings.job_research_seconds * effort,
         completion=answer.completion,
         failure=_failure(request, answer.error),
+        namespace=namespace,
     )
     state.jobs.add(job, key)
     return _json(job.view(now, created=True))
@@ -83,7 +87,9 @@ async def list_jobs(request: Request) -> Response:
         raise invalid_parameter(f"Invalid value for {error['loc'][0]}: {error['msg']}.") from None
     now = state.clock.time()
     try:
-        jobs, next_token = state.jobs.page(owner, now, query.limit, query.next_token)
+        jobs, next_token = state.jobs.page(
+            owner, now, query.limit, query.next_token, namespace=namespace_of(request.headers)
+        )
     except InvalidPageToken:
         raise invalid_parameter("Invalid value for next_token: not a token this API returned.") from None
     return _json({"requests": [job.summary(now) for job in jobs], "next_token": next_token})
@@ -95,7 +101,7 @@ async def get_job(request: Request) -> Response:
     enforce_rate_limit(request, state, "async-get", owner)
     job_id = request.path_params["api_request"]
     now = state.clock.time()
-    job = state.jobs.get(owner, job_id, now)
+    job = state.jobs.get(owner, job_id, now, namespace=namespace_of(request.headers))
     if job is None:
         raise MockAPIError(404, "not_found", f"Async request '{job_id}' not found.")
     return _json(job.view(now))

@@ -71,3 +71,7 @@ class RateLimiter:
         with self._lock:
             for key in [key for key in self._buckets if key[: len(prefix)] == prefix]:
                 del self._buckets[key]
+
+    def reset(self, namespace: str | None) -> None:
+        # Bucket keys start with the namespace, so one prefix drops exactly that namespace's buckets.
+        self.forget(() if namespace is None else (namespace,))

@@ -15,6 +15,7 @@ from mock_server.body import read_json
 from mock_server.catalog import ModelSpec
 from mock_server.chunks import concise_frames, full_frames
 from mock_server.completion import Completion
+from mock_server.errors import chat_completions_not_available
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
 from mock_server.sse import EventStream, Frame, data_frame, encode_json
@@ -25,6 +26,8 @@ from mock_server.validation import parse_chat_request
 async def create_chat_completion(request: Request) -> Response | EventStream:
     state: MockState = request.app.state.mock
     key = state.keys.authenticate(request.headers)
+    if state.settings.retired:
+        raise chat_completions_not_available()
     payload = await read_json(request, state.settings.max_body_bytes)
     # Limits are per model, so the body is read first; everything else is validated after.
     enforce_rate_limit(request, state, chat_limit(payload), key)

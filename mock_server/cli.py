@@ -2,7 +2,7 @@
 
     pplx-mock serve [--host 127.0.0.1] [--port 8000] [--fixtures DIR] [--config FILE]
                     [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
-                    [--rate-limits PRESET|FILE] [--default-tier N]
+                    [--rate-limits PRESET|FILE] [--default-tier N] [--journal-size N] [--admin-token TOKEN]
 
 Every usage or configuration problem is reported as one line on stderr, exit status 2.
 """
@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="rate-limit preset (rl-v3, rl-v2, rl-v1, off) or limits file (default rl-v3)",
     )
     serve.add_argument("--default-tier", type=int, metavar="N", help="usage tier 0-5 of ordinary keys (default 5)")
+    serve.add_argument("--journal-size", type=int, metavar="N", help="requests kept per namespace (default 1000)")
+    serve.add_argument("--admin-token", metavar="TOKEN", help="lets callers elsewhere use /_mock/ with this token")
+    serve.add_argument(
+        "--retired",
+        action="store_true",
+        default=None,
+        help="answer chat completions with the retired-Sonar 403 (migration testing)",
+    )
     return parser
 
 
@@ -76,6 +84,9 @@ def serve(args: argparse.Namespace) -> int:
         "log_level": getattr(args, "log_level", None),
         "rate_limits": getattr(args, "rate_limits", None),
         "default_tier": getattr(args, "default_tier", None),
+        "journal_size": getattr(args, "journal_size", None),
+        "admin_token": getattr(args, "admin_token", None),
+        "retired": getattr(args, "retired", None),
     }
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))

@@ -1,4 +1,7 @@
-"""The mock's control plane under /_mock/: only for callers on this machine.
+"""The mock's control plane under /_mock/: for callers on this machine, or with the admin token.
+
+With the `admin_token` setting, callers elsewhere get in by sending it as `Authorization: Bearer
+<token>` or `X-Mock-Admin-Token: <token>`; without it, and without the token, they get 403.
 
 `POST /_mock/clock/advance` `{"seconds": N}` moves the mock's clock forward, so tests reach every
 async-job state, and refill rate limits, without sleeping.
@@ -6,10 +9,14 @@ async-job state, and refill rate limits, without sleeping.
 `POST /_mock/tiers` `{"key": K, "tier": N}` puts a key on usage tier N (`null` drops that again)
 in the namespace the `X-Mock-Namespace` header selects, and refills the key's buckets there;
 `GET /_mock/tiers?key=K` says which tier a key is on and why.
+
+`GET /_mock/requests` lists the request journal of the caller's namespace (see journal.py), and
+`POST /_mock/reset` forgets what that namespace (or, with `{"all": true}`, every one) has done.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import math
 
@@ -22,15 +29,32 @@ from mock_server.ratelimit import namespace_of
 from mock_server.state import MockState
 from mock_server.tiers import TIERS
 
+ADMIN_TOKEN_HEADER = "x-mock-admin-token"
+
 
 def require_local(request: Request) -> None:
+    """Let through callers on this machine, and callers that present the admin token; 403 the rest."""
     host = request.client.host if request.client is not None else ""
     try:
         local = ipaddress.ip_address(host).is_loopback
     except ValueError:
         local = False
-    if not local:
+    if not local and not _has_admin_token(request):
         raise MockAPIError(403, "forbidden", "The /_mock/ control plane only answers callers on this machine.")
+
+
+def _has_admin_token(request: Request) -> bool:
+    state: MockState = request.app.state.mock
+    secret = state.settings.admin_token
+    if secret is None:
+        return False
+    expected = secret.get_secret_value().encode()
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    offered = [request.headers.get(ADMIN_TOKEN_HEADER, "").strip()]
+    if scheme.lower() == "bearer":
+        offered.append(bearer.strip())
+    # Constant time, so the answer's timing does not tell how much of a guess was right.
+    return any(hmac.compare_digest(token.encode(), expected) for token in offered if token)
 
 
 async def advance_clock(request: Request) -> JSONResponse:
@@ -75,3 +99,44 @@ async def get_tier(request: Request) -> JSONResponse:
 def _tier_view(state: MockState, key: str, namespace: str) -> JSONResponse:
     tier, source = state.tiers.resolve(key, namespace)
     return JSONResponse({"key": key, "namespace": namespace, "tier": tier, "source": source})
+
+
+async def list_requests(request: Request) -> JSONResponse:
+    require_local(request)
+    state: MockState = request.app.state.mock
+    query = request.query_params
+    status, limit = _optional_int(query.get("status"), "status"), _optional_int(query.get("limit"), "limit")
+    if limit is not None and limit < 1:
+        raise invalid_parameter("Query parameter `limit` must be at least 1.")
+    entries = [
+        entry
+        for entry in state.journal.entries(namespace_of(request.headers))
+        if query.get("path") in (None, entry.path)
+        and query.get("model") in (None, entry.model)
+        and status in (None, entry.status)
+    ]
+    # `limit` keeps the newest; the answer stays oldest first.
+    chosen = entries[-limit:] if limit is not None else entries
+    return JSONResponse({"requests": [entry.as_json() for entry in chosen]})
+
+
+async def reset(request: Request) -> JSONResponse:
+    require_local(request)
+    state: MockState = request.app.state.mock
+    # No body at all resets the caller's namespace: the common case needs no JSON.
+    payload = await read_json(request, 4096) if await request.body() else {}
+    everything = payload.get("all", False) if isinstance(payload, dict) else None
+    if not isinstance(everything, bool):
+        raise invalid_parameter('Body must be empty, {} or {"all": true}.')
+    namespace = None if everything else namespace_of(request.headers)
+    state.reset(namespace)
+    return JSONResponse({"reset": "all" if namespace is None else "namespace", "namespace": namespace})
+
+
+def _optional_int(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise invalid_parameter(f"Query parameter `{name}` must be an integer.") from None

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 INVALID_API_KEY_MESSAGE = "Invalid API key provided. Ensure your API key is correct and active."
+# What a valid key gets from Sonar chat completions since the API moved on (observed 2026-09).
+RETIRED_MESSAGE = "Sonar is now the Agent API. Use /v1/responses instead of /v1/sonar."
 MODELS_DOC_URL = "https://docs.perplexity.ai/docs/getting-started/models"
 
 
@@ -55,6 +57,10 @@ async def handle_unknown_route(request: Request, exc: Exception) -> Response:
 
 def invalid_api_key() -> MockAPIError:
     return MockAPIError(401, "invalid_api_key", INVALID_API_KEY_MESSAGE)
+
+
+def chat_completions_not_available() -> MockAPIError:
+    return MockAPIError(403, "chat_completions_not_available", RETIRED_MESSAGE)
 
 
 def invalid_model(name: str) -> MockAPIError:

@@ -2,7 +2,8 @@
 
 `CREATED` → `IN_PROGRESS` → `COMPLETED` | `FAILED`. A job's state is computed from the mock's
 clock on every read, so nothing runs in the background and tests reach every state by advancing
-the clock. Jobs belong to the API key that created them and vanish after the documented 7 days.
+the clock. Jobs belong to the API key that created them, in the `X-Mock-Namespace` namespace it
+was created in, and vanish after the documented 7 days.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Job:
     runs_for: float
     completion: Completion | None
     failure: str | None = None
+    namespace: str = ""
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     _response: dict[str, Any] | None = None
 
@@ -82,27 +84,33 @@ class Job:
 @dataclass
 class JobStore:
     jobs: dict[str, Job] = field(default_factory=dict)
-    idempotency: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (namespace, owner, idempotency key) → job id.
+    idempotency: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def add(self, job: Job, idempotency_key: str | None) -> Job:
         if idempotency_key is not None:
-            self.idempotency[(job.owner, idempotency_key)] = job.id
+            self.idempotency[(job.namespace, job.owner, idempotency_key)] = job.id
         self.jobs[job.id] = job
         return job
 
-    def by_idempotency_key(self, owner: str, key: str, now: float) -> Job | None:
-        job_id = self.idempotency.get((owner, key))
-        return self.get(owner, job_id, now) if job_id is not None else None
+    def by_idempotency_key(self, owner: str, key: str, now: float, *, namespace: str = "") -> Job | None:
+        job_id = self.idempotency.get((namespace, owner, key))
+        return self.get(owner, job_id, now, namespace=namespace) if job_id is not None else None
 
-    def get(self, owner: str, job_id: str, now: float) -> Job | None:
+    def get(self, owner: str, job_id: str, now: float, *, namespace: str = "") -> Job | None:
         self.expire(now)
         job = self.jobs.get(job_id)
-        # Another key's job is indistinguishable from a missing one.
-        return job if job is not None and job.owner == owner else None
+        # Another key's (or namespace's) job is indistinguishable from a missing one.
+        return job if job is not None and (job.namespace, job.owner) == (namespace, owner) else None
 
-    def page(self, owner: str, now: float, limit: int, token: str | None) -> tuple[list[Job], str | None]:
+    def page(
+        self, owner: str, now: float, limit: int, token: str | None, *, namespace: str = ""
+    ) -> tuple[list[Job], str | None]:
         self.expire(now)
-        mine = sorted((job for job in self.jobs.values() if job.owner == owner), key=lambda j: (-j.created_at, j.id))
+        mine = sorted(
+            (job for job in self.jobs.values() if (job.namespace, job.owner) == (namespace, owner)),
+            key=lambda j: (-j.created_at, j.id),
+        )
         start = 0
         if token is not None:
             position = _decode_token(token)
@@ -121,6 +129,13 @@ class JobStore:
     def clear(self) -> None:
         self.jobs.clear()
         self.idempotency.clear()
+
+    def reset(self, namespace: str | None) -> None:
+        if namespace is None:
+            self.clear()
+            return
+        self.jobs = {job_id: job for job_id, job in self.jobs.items() if job.namespace != namespace}
+        self.idempotency = {k: v for k, v in self.idempotency.items() if k[0] != namespace}
 
 
 def _encode_token(job: Job) -> str:

@@ -7,15 +7,18 @@ where it came from and which field it is.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from mock_server.catalog import MODELS
+from mock_server.chaos import parse_rates
+from mock_server.faults import parse_fault
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -39,6 +42,12 @@ ENV_VARS: dict[str, str] = {
     "MOCK_STREAM_OBJECT": "stream_object",
     "MOCK_SEARCH_SECONDS": "search_seconds",
     "MOCK_SEARCH_MULTI_QUERY": "search_multi_query",
+    "MOCK_JOURNAL_SIZE": "journal_size",
+    "MOCK_ADMIN_TOKEN": "admin_token",
+    "MOCK_RETIRED": "retired",
+    "MOCK_FAULTS": "faults",
+    "MOCK_CHAOS": "chaos",
+    "MOCK_FAULT_HANG_SECONDS": "fault_hang_seconds",
 }
 CONFIG_ENV_VAR = "MOCK_CONFIG"
 
@@ -90,6 +99,17 @@ class Settings(BaseModel):
     search_seconds: float = Field(default=0.4, ge=0)
     search_multi_query: Literal["flat", "grouped"] = "flat"
     models: dict[str, ModelTiming] = Field(default_factory=dict)
+    # The control plane: requests the journal keeps per namespace (oldest dropped first), and a
+    # token that lets callers from other machines use /_mock/ (None: loopback callers only).
+    journal_size: int = Field(default=1000, gt=0)
+    admin_token: SecretStr | None = Field(default=None, min_length=1)
+    # Faults (see faults.py): "retired Sonar" answers chat with the observed 403; a default fault
+    # spec for every API request; chaos rates {"<fault spec>": probability}, seeded by `seed`;
+    # and how long a `hang` waits for the client to give up before dropping the connection.
+    retired: bool = False
+    faults: str | None = None
+    chaos: dict[str, float] = Field(default_factory=dict)
+    fault_hang_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("models")
     @classmethod
@@ -97,6 +117,26 @@ class Settings(BaseModel):
         for name in value:
             if name not in MODELS:
                 raise ValueError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
+        return value
+
+    @field_validator("faults")
+    @classmethod
+    def _fault_spec(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_fault(value)
+        return value
+
+    @field_validator("chaos", mode="before")
+    @classmethod
+    def _chaos_rates(cls, value: Any) -> Any:
+        # From the environment the rates arrive as one JSON object.
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError('must be a JSON object {"<fault spec>": rate}') from None
+        if isinstance(value, dict):
+            parse_rates(value)
         return value
 
     @field_validator("concurrency_status")

@@ -59,3 +59,11 @@ class Tiers:
     def clear(self) -> None:
         with self._lock:
             self._overrides.clear()
+
+    def reset(self, namespace: str | None) -> None:
+        """Drop the runtime tiers of `namespace` (of every namespace, for None)."""
+        with self._lock:
+            if namespace is None:
+                self._overrides.clear()
+            else:
+                self._overrides = {k: v for k, v in self._overrides.items() if k[0] != namespace}

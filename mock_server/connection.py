@@ -1,0 +1,57 @@
+"""Dropping a client's connection on purpose: what the reset, hang and stream-cut faults need.
+
+ASGI has no message for "close the socket without an answer": an app that raises or returns
+before `http.response.start` makes uvicorn (and Starlette's error middleware) send a 500. So
+`ConnectionMiddleware`, outermost, notes the server's transport in the scope while `receive` is
+still uvicorn's own bound method (later middleware such as the journal wrap it), and the faults
+close that transport themselves. In-process (httpx's ASGITransport) there is no transport; the
+callers then fall back to what that transport can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TRANSPORT_KEY = "pplx_mock.transport"
+
+
+class ConnectionMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # uvicorn's h11 and httptools request cycles both keep their connection's transport.
+            transport = getattr(getattr(receive, "__self__", None), "transport", None)
+            if isinstance(transport, asyncio.Transport):
+                scope[TRANSPORT_KEY] = transport
+        await self.app(scope, receive, send)
+
+
+def transport_of(scope: Scope) -> asyncio.Transport | None:
+    transport = scope.get(TRANSPORT_KEY)
+    return transport if isinstance(transport, asyncio.Transport) else None
+
+
+def reset(transport: asyncio.Transport) -> None:
+    """Abort with a TCP RST: the client's next read fails with "connection reset by peer"."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger on, timeout 0: close() discards unsent data and sends RST instead of FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def close(transport: asyncio.Transport) -> None:
+    """Close after what was already written: a chunked body then ends without its last chunk."""
+    transport.close()
+
+
+async def wait_for_disconnect(receive: Receive) -> None:
+    """Return once the server has noticed the connection is gone (or the client went away)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -1,0 +1,185 @@
+"""Pure-ASGI middleware that applies a fault plan to an API request (see faults.py for the grammar).
+
+Which plan: the `X-Mock-Fault` header, else the key's scenario step for this call, else the
+namespace's default fault, else its chaos draw. Every source is consulted on every API request,
+so a header on one request shifts neither a scenario's count nor the chaos sequence.
+
+How: latency first; then `reset`, `hang` or `status` answer instead of the app; `first-byte`
+and the stream faults wrap `send`. `mock_server/sse.py` sends one body message per event, so
+counting body messages counts events ([DONE] included). The applied plan is noted in
+`scope["state"]["mock_fault"]` for the request journal.
+"""
+
+from __future__ import annotations
+
+import anyio
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server import connection
+from mock_server.errors import MockAPIError, error_response
+from mock_server.fault_responses import status_response, stream_error_frame
+from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
+from mock_server.ratelimit import namespace_of
+from mock_server.sse import DONE
+from mock_server.state import MockState
+
+FAULT_HEADER = "x-mock-fault"
+FAULT_STATE_KEY = "mock_fault"
+# The mock's own routes, which faults never touch.
+UNFAULTED_PATHS = ("/_mock/", "/healthz", "/openapi.json")
+# How long to wait for the server to notice a connection we dropped.
+DROP_GRACE_SECONDS = 1.0
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, state: MockState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNFAULTED_PATHS):
+            await self.app(scope, receive, send)
+            return
+        try:
+            plan = self._choose(Headers(scope=scope))
+        except FaultSpecError as exc:
+            error = MockAPIError(400, "invalid_mock_fault", f"X-Mock-Fault: {exc}.")
+            await error_response(error)(scope, receive, send)
+            return
+        if plan is None or plan.is_none:
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})[FAULT_STATE_KEY] = plan.spec
+        await self._apply(plan, scope, receive, send)
+
+    def _choose(self, headers: Headers) -> FaultPlan | None:
+        namespace = namespace_of(headers)
+        config = self.state.chaos.config(namespace)
+        chaotic = config.draw()
+        scripted = self.state.scenarios.next_call(namespace, bearer_token(headers))
+        header = headers.get(FAULT_HEADER)
+        plan = parse_fault(header) if header is not None else scripted or config.default or chaotic
+        return plan.resolved(config.rng) if plan is not None else None
+
+    async def _apply(self, plan: FaultPlan, scope: Scope, receive: Receive, send: Send) -> None:
+        if plan.latency is not None:
+            # Not scaled by time_scale: a fault's latency is asked for explicitly.
+            await anyio.sleep(plan.latency.low)
+        if plan.reset:
+            await drop_connection(scope, receive)
+        elif plan.hang:
+            await self._hang(scope, receive)
+        elif plan.status is not None:
+            await status_response(plan.status, plan.retry_after_ms)(scope, receive, send)
+        elif plan.first_byte is None and not plan.touches_stream:
+            await self.app(scope, receive, send)
+        else:
+            await StreamFaults(plan, scope, send).run(self.app, receive)
+
+    async def _hang(self, scope: Scope, receive: Receive) -> None:
+        # Until the client gives up; the cap (not scaled: at time scale 0 it would be no hang)
+        # keeps a forgotten client from holding the request for ever.
+        with anyio.move_on_after(self.state.settings.fault_hang_seconds):
+            await connection.wait_for_disconnect(receive)
+            return
+        await drop_connection(scope, receive)
+
+
+async def drop_connection(scope: Scope, receive: Receive) -> None:
+    """Reset the connection without an answer; in-process, raise `ConnectionResetError` instead."""
+    transport = connection.transport_of(scope)
+    if transport is None:
+        raise ConnectionResetError("mock fault: connection reset before the response")
+    connection.reset(transport)
+    # Returning once the server knows, so it neither logs an unanswered request nor sends a 500.
+    with anyio.move_on_after(DROP_GRACE_SECONDS):
+        await connection.wait_for_disconnect(receive)
+
+
+class StreamFaults:
+    """Wraps one response's `send`: slow first byte, then the stream faults on event-streams."""
+
+    def __init__(self, plan: FaultPlan, scope: Scope, send: Send) -> None:
+        self.plan = plan
+        self.scope = scope
+        self.send = send
+        self.transport = connection.transport_of(scope)
+        self.started = anyio.Event()
+        self.streaming = False
+        self.events = 0
+        self.ended = False
+        self.cut_off = False
+
+    async def run(self, app: ASGIApp, receive: Receive) -> None:
+        async with anyio.create_task_group() as group:
+            if self.plan.stream_disconnect is not None:
+                group.start_soon(self._disconnect_later, self.plan.stream_disconnect, group.cancel_scope)
+            await app(self.scope, receive, self.on_send)
+            group.cancel_scope.cancel()
+        if self.cut_off and self.transport is not None:
+            with anyio.move_on_after(DROP_GRACE_SECONDS):
+                await connection.wait_for_disconnect(receive)
+
+    async def _disconnect_later(self, seconds: float, app_scope: anyio.CancelScope) -> None:
+        await self.started.wait()
+        if not self.streaming:
+            return
+        await anyio.sleep(seconds)
+        await self._cut()
+        app_scope.cancel()
+
+    async def on_send(self, message: Message) -> None:
+        if self.ended:
+            return
+        if message["type"] == "http.response.start":
+            if self.plan.first_byte is not None:
+                await anyio.sleep(self.plan.first_byte)
+            content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+            self.streaming = content_type.startswith("text/event-stream")
+            await self.send(message)
+            self.started.set()
+            return
+        body = message.get("body", b"") if message["type"] == "http.response.body" else b""
+        if not self.streaming or not body:
+            self.ended = message["type"] == "http.response.body" and not message.get("more_body", False)
+            await self.send(message)
+            return
+        await self._event(body)
+
+    async def _event(self, frame: bytes) -> None:
+        plan = self.plan
+        if plan.stream_no_done and frame == DONE:
+            return
+        self.events += 1
+        if plan.stream_error is not None and self.events > plan.stream_error:
+            self.ended = True
+            await self.send({"type": "http.response.body", "body": stream_error_frame(), "more_body": True})
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif plan.stream_cut is not None and self.events > plan.stream_cut:
+            await self._cut()
+        else:
+            if plan.stream_malformed == self.events:
+                frame = malformed(frame)
+            await self.send({"type": "http.response.body", "body": frame, "more_body": True})
+
+    async def _cut(self) -> None:
+        self.ended = True
+        self.cut_off = True
+        if self.transport is not None:
+            connection.close(self.transport)
+        else:
+            # In-process nothing can be cut: the body just ends here, without [DONE].
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def malformed(frame: bytes) -> bytes:
+    """The event cut in the middle of its JSON (on a character boundary, so it is still UTF-8)."""
+    text = frame.decode().removeprefix("data: ").rstrip("\n")
+    return b"data: " + text[: max(1, len(text) // 2)].encode() + b"\n\n"
+
+
+def bearer_token(headers: Headers) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

@@ -1,0 +1,143 @@
+"""The request journal: what each API request got, per namespace, for `GET /_mock/requests`.
+
+One bounded deque per namespace (`journal_size` entries, oldest dropped first). An entry is
+appended when the request arrives, so the journal is in arrival order and shows requests still
+in flight; the middleware fills in status, timings and stream counts as the response goes out.
+
+The backoff verdict: when a request follows a 429 for the same namespace, key and rate limit (or,
+for a 429 that names no limit, such as the concurrency cap's, the same method and path),
+`waited_as_told` says whether it came at least the advised `retry-after-ms` later on the mock's
+clock. Any answer but a 429 ends the retry sequence, so later requests get null again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.auth import KEY_PREFIX
+
+# Float noise in clock readings must not turn an exact wait into "too early".
+WAIT_SLACK_MS = 1e-3
+
+RetryKey = tuple[str, ...]
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: float
+    method: str
+    path: str
+    namespace: str
+    # Kept only to find earlier 429s; never serialized.
+    api_key: str | None
+    model: str | None = None
+    # The rate limit the request was charged against, when it got that far.
+    limit: str | None = None
+    status: int | None = None
+    request_id: str | None = None
+    fault: str | None = None
+    done: bool = False
+    duration_ms: float | None = None
+    body_bytes: int = 0
+    chunks: int | None = None
+    retry_after_ms: int | None = None
+    waited_ms: float | None = None
+    advised_wait_ms: int | None = None
+    waited_as_told: bool | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "namespace": self.namespace,
+            "key": mask_key(self.api_key),
+            "model": self.model,
+            "limit": self.limit,
+            "status": self.status,
+            "request_id": self.request_id,
+            "fault": self.fault,
+            "done": self.done,
+            "duration_ms": self.duration_ms,
+            "bytes": self.body_bytes,
+            "chunks": self.chunks,
+            "retry_after_ms": self.retry_after_ms,
+            "waited_ms": self.waited_ms,
+            "advised_wait_ms": self.advised_wait_ms,
+            "waited_as_told": self.waited_as_told,
+        }
+
+    def retry_keys(self) -> list[RetryKey]:
+        """Where an earlier 429 this request retries is filed: by its limit, and by its route."""
+        if self.api_key is None:
+            return []
+        by_route = (self.namespace, self.api_key, "route", self.method, self.path)
+        if self.limit is None:
+            return [by_route]
+        return [(self.namespace, self.api_key, "limit", self.limit), by_route]
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    time: float
+    wait_ms: int
+
+
+def mask_key(key: str | None) -> str | None:
+    """`pplx-…abcd`: the prefix and, for keys long enough that it gives little away, the last 4."""
+    if key is None:
+        return None
+    prefix = KEY_PREFIX if key.startswith(KEY_PREFIX) else ""
+    rest = key[len(prefix) :]
+    return f"{prefix}…{rest[-4:] if len(rest) >= 8 else ''}"
+
+
+@dataclass
+class Journal:
+    size: int = 1000
+    _entries: dict[str, deque[Entry]] = field(default_factory=dict)
+    _refusals: dict[RetryKey, _Refusal] = field(default_factory=dict)
+    _seq: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self, time: float, method: str, path: str, namespace: str, api_key: str | None) -> Entry:
+        with self._lock:
+            self._seq += 1
+            entry = Entry(self._seq, time, method, path, namespace, api_key)
+            self._entries.setdefault(namespace, deque(maxlen=self.size)).append(entry)
+        return entry
+
+    def close(self, entry: Entry) -> None:
+        """Judge the backoff of a finished request, and remember it when it was itself refused."""
+        entry.done = True
+        keys = entry.retry_keys()
+        if not keys:
+            return
+        with self._lock:
+            found = [self._refusals.pop(key) for key in keys if key in self._refusals]
+            earlier = max((r for r in found if r.time <= entry.time), key=lambda r: r.time, default=None)
+            if earlier is not None:
+                entry.waited_ms = (entry.time - earlier.time) * 1000
+                entry.advised_wait_ms = earlier.wait_ms
+                entry.waited_as_told = entry.waited_ms + WAIT_SLACK_MS >= earlier.wait_ms
+            if entry.status == 429 and entry.retry_after_ms is not None:
+                # Filed under the most specific key: a retry that reaches the same limit finds it there.
+                self._refusals[keys[0]] = _Refusal(entry.time, entry.retry_after_ms)
+
+    def entries(self, namespace: str) -> list[Entry]:
+        with self._lock:
+            return list(self._entries.get(namespace, ()))
+
+    def reset(self, namespace: str | None) -> None:
+        with self._lock:
+            if namespace is None:
+                self._entries.clear()
+                self._refusals.clear()
+                return
+            self._entries.pop(namespace, None)
+            self._refusals = {k: v for k, v in self._refusals.items() if k[0] != namespace}

@@ -1,0 +1,267 @@
+"""The fault grammar, and the middleware in-process: scenarios, default faults, seeded chaos, streams."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mock_server.faults import FaultPlan, FaultSpecError, Latency, parse_fault
+from tests.conftest import AUTH, TEST_KEY, chat_body, make_app, sse_data
+
+
+@pytest.mark.parametrize(
+    ("spec", "plan"),
+    [
+        ("503", FaultPlan(status=503)),
+        (" status = 429 ; retry-after-ms=200 ", FaultPlan(status=429, retry_after_ms=200)),
+        ("latency=1.5", FaultPlan(latency=Latency(1.5, 1.5))),
+        ("latency=0.2..0.8;status=500", FaultPlan(latency=Latency(0.2, 0.8), status=500)),
+        ("hang", FaultPlan(hang=True)),
+        ("reset", FaultPlan(reset=True)),
+        (
+            "stream-cut=4;stream-malformed=2;stream-no-done",
+            FaultPlan(stream_cut=4, stream_malformed=2, stream_no_done=True),
+        ),
+        ("stream-disconnect=2.5;first-byte=2", FaultPlan(stream_disconnect=2.5, first_byte=2.0)),
+        ("stream-error=5", FaultPlan(stream_error=5)),
+        ("none", FaultPlan()),
+    ],
+)
+def test_specs_parse_and_print_back(spec: str, plan: FaultPlan) -> None:
+    assert parse_fault(spec) == plan
+    assert parse_fault(plan.spec) == plan
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("staus=503", "unknown fault `staus`"),
+        ("status=200", "400-599"),
+        ("status=abc", "400-599"),
+        ("latency", "needs a value"),
+        ("latency=-1", "seconds"),
+        ("latency=2..1", "low to high"),
+        ("hang=3", "takes no value"),
+        ("status=500;status=503", "given twice"),
+        ("hang;reset", "only one of status, hang, reset"),
+        ("retry-after-ms=200", "goes with a `status`"),
+        ("stream-cut=2;stream-error=3", "only one of stream-cut"),
+        ("status=500;stream-cut=2", "stream faults need an answer"),
+        ("stream-malformed=0", "from 1"),
+        ("503;", "empty fault"),
+        ("", "empty fault"),
+        ("none;hang", "`none` cannot be combined"),
+    ],
+)
+def test_bad_specs_name_the_problem(spec: str, problem: str) -> None:
+    with pytest.raises(FaultSpecError, match=problem.replace("(", r"\(")):
+        parse_fault(spec)
+
+
+@pytest.fixture
+async def faulty(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=AUTH) as client:
+        yield client
+
+
+async def chat(client: httpx.AsyncClient, fault: str | None = None, **extra: Any) -> httpx.Response:
+    headers = {"X-Mock-Fault": fault} if fault is not None else {}
+    return await client.post("/chat/completions", json=chat_body(**extra), headers=headers)
+
+
+@pytest.mark.anyio
+async def test_bad_header_is_a_400_invalid_mock_fault(faulty: httpx.AsyncClient) -> None:
+    response = await chat(faulty, "status=5O3")
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_mock_fault"
+    assert "`status` must be an HTTP error status" in response.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_status_fault_bodies_and_the_journal_note(faulty: httpx.AsyncClient) -> None:
+    response = await chat(faulty, "status=503")
+    assert response.status_code == 503
+    assert response.json()["error"]["type"] == "service_unavailable"
+    assert "x-request-id" in response.headers
+    html = await chat(faulty, "502")
+    assert html.headers["content-type"].startswith("text/html") and "<center>cloudflare</center>" in html.text
+    assert (await chat(faulty, "status=418")).json()["error"]["type"] == "im_a_teapot"
+
+
+@pytest.mark.anyio
+async def test_the_applied_fault_is_noted_for_the_journal(app: Starlette) -> None:
+    seen: list[Any] = []
+    inner = app.router
+
+    async def spy(scope: Any, receive: Any, send: Any) -> None:
+        await inner(scope, receive, send)
+        seen.append(scope["state"].get("mock_fault"))
+
+    app.router = spy  # type: ignore[assignment]
+    app.middleware_stack = None
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=AUTH) as client:
+        await chat(client, "latency=0..0.01;first-byte=0")
+    assert len(seen) == 1 and seen[0].startswith("latency=0") and "first-byte=0" in seen[0]
+
+
+@pytest.mark.anyio
+async def test_in_process_reset_raises_a_connection_error(faulty: httpx.AsyncClient) -> None:
+    with pytest.raises(ConnectionResetError):
+        await chat(faulty, "reset")
+
+
+@pytest.mark.anyio
+async def test_in_process_hang_drops_the_request_at_the_cap() -> None:
+    app = make_app(fault_hang_seconds=0.05)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
+        with pytest.raises(ConnectionResetError):
+            await chat(client, "hang")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("fault", "events", "last"),
+    [
+        ("stream-cut=4", 4, None),
+        ("stream-no-done", None, "final"),
+        ("stream-error=3", 4, "error"),
+        ("stream-malformed=2", None, "[DONE]"),
+    ],
+)
+async def test_stream_faults_in_process(
+    faulty: httpx.AsyncClient, fault: str, events: int | None, last: str | None
+) -> None:
+    plain = sse_data((await chat(faulty, stream=True)).text)
+    response = await chat(faulty, fault, stream=True)
+    assert response.status_code == 200
+    if last == "error":
+        frames = response.text.split("\n\n")[:-1]
+        assert len(frames) == events and frames[-1].startswith("event: error\ndata: {")
+        return
+    data = sse_data(response.text)
+    if events is not None:
+        assert len(data) == events and "[DONE]" not in data
+    if last == "final":
+        assert len(data) == len(plain) - 1 and data[-1] != "[DONE]"
+    if last == "[DONE]":
+        assert len(data) == len(plain) and data[-1] == "[DONE]"
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(data[1])
+        assert [json.loads(item)["object"] for item in (data[0], data[2])] == ["chat.completion"] * 2
+
+
+@pytest.mark.anyio
+async def test_stream_faults_leave_json_answers_alone(faulty: httpx.AsyncClient) -> None:
+    response = await chat(faulty, "stream-cut=1")
+    assert response.status_code == 200 and response.json()["object"] == "chat.completion"
+
+
+@pytest.mark.anyio
+async def test_scenario_steps_happen_on_the_exact_call(faulty: httpx.AsyncClient) -> None:
+    steps = {"3": "status=429;retry-after-ms=200", "5": "stream-cut=4"}
+    set_up = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": steps})
+    assert set_up.status_code == 200 and set_up.json()["steps"] == steps
+    statuses = []
+    for _ in range(6):
+        response = await chat(faulty, stream=True)
+        statuses.append((response.status_code, response.text.endswith("data: [DONE]\n\n")))
+    assert statuses == [(200, True), (200, True), (429, False), (200, True), (200, False), (200, True)]
+    shown = (await faulty.get("/_mock/scenarios", params={"key": TEST_KEY})).json()
+    assert shown["scenarios"] == [{"key": TEST_KEY, "calls": 6, "steps": steps}]
+
+
+@pytest.mark.anyio
+async def test_scenarios_are_per_namespace_and_list_form_works(faulty: httpx.AsyncClient) -> None:
+    worker = {"X-Mock-Namespace": "w1"}
+    await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": [None, "500"]}, headers=worker)
+    assert (await chat(faulty)).status_code == 200
+    assert (await chat(faulty)).status_code == 200  # the default namespace has no scenario
+    first = await faulty.post("/chat/completions", json=chat_body(), headers=worker)
+    second = await faulty.post("/chat/completions", json=chat_body(), headers=worker)
+    assert (first.status_code, second.status_code) == (200, 500)
+
+
+@pytest.mark.anyio
+async def test_bad_scenarios_are_refused(faulty: httpx.AsyncClient) -> None:
+    bad = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": {"3": "hang;reset"}})
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("step 3: only one of")
+    zero = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": {"0": "500"}})
+    assert zero.status_code == 400
+
+
+@pytest.mark.anyio
+async def test_default_fault_and_a_header_none_overrides_it(faulty: httpx.AsyncClient) -> None:
+    await faulty.post("/_mock/faults", json={"default": "status=503"})
+    assert (await chat(faulty)).status_code == 503
+    assert (await chat(faulty, "none")).status_code == 200
+    assert (await faulty.get("/healthz")).status_code == 200  # the mock's own routes are never faulted
+    await faulty.post("/_mock/faults", json={})
+    assert (await chat(faulty)).status_code == 200
+
+
+async def _chaos_run(seed: int) -> list[int]:
+    app = make_app(seed=seed)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
+        configured = await client.post("/_mock/faults", json={"chaos": {"500": 0.3, "status=503": 0.2}})
+        assert configured.json()["chaos"] == {"status=500": 0.3, "status=503": 0.2}
+        return [(await client.post("/search", json={"query": "paris"})).status_code for _ in range(40)]
+
+
+@pytest.mark.anyio
+async def test_the_same_seed_gives_the_same_chaos() -> None:
+    first, again, other = await _chaos_run(7), await _chaos_run(7), await _chaos_run(8)
+    assert first == again
+    assert first != other
+    assert set(first) == {200, 500, 503}
+
+
+@pytest.mark.anyio
+async def test_chaos_from_the_settings_and_reset_restarts_the_sequence() -> None:
+    app = make_app(seed=3, chaos={"500": 0.5})
+    state = app.state.mock
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
+        run = [(await chat(client)).status_code for _ in range(12)]
+        state.chaos.reset(None)
+        assert [(await chat(client)).status_code for _ in range(12)] == run
+        assert set(run) == {200, 500}
+        assert (await client.get("/_mock/faults")).json()["draws"] == 12
+
+
+@pytest.mark.anyio
+async def test_bad_chaos_is_refused(faulty: httpx.AsyncClient) -> None:
+    assert (await faulty.post("/_mock/faults", json={"chaos": {"500": 0.7, "503": 0.7}})).status_code == 400
+    assert (await faulty.post("/_mock/faults", json={"chaos": {"boom": 0.1}})).status_code == 400
+    assert (await faulty.post("/_mock/faults", json={"default": "hang=1"})).status_code == 400
+
+
+@pytest.mark.anyio
+async def test_retired_mode_covers_every_chat_entry_point() -> None:
+    app = make_app(retired=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
+        for path, body in [
+            ("/chat/completions", chat_body()),
+            ("/v1/sonar", chat_body()),
+            ("/async/chat/completions", {"request": chat_body("sonar-deep-research")}),
+        ]:
+            response = await client.post(path, json=body)
+            assert response.status_code == 403
+            assert response.json()["error"]["type"] == "chat_completions_not_available"
+        assert (await client.post("/search", json={"query": "paris"})).status_code == 200
+        assert (
+            await client.post("/chat/completions", json=chat_body(), headers={"Authorization": "x"})
+        ).status_code == 401
+
+
+@pytest.mark.anyio
+async def test_the_journal_shows_the_applied_fault(faulty: httpx.AsyncClient) -> None:
+    await chat(faulty, "status=503")
+    await chat(faulty)
+    entries = (await faulty.get("/_mock/requests", params={"path": "/chat/completions"})).json()["requests"]
+    assert [(entry["status"], entry["fault"]) for entry in entries[-2:]] == [(503, "status=503"), (200, None)]
