@@ -1,0 +1,281 @@
+"""Client behaviour over httpx.MockTransport: retries, errors, streams, timeouts, secrecy."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from contract.client import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    ConflictError,
+    IncompleteStreamError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RetryPolicy,
+    UnprocessableEntityError,
+)
+from tests.client.fakes import FAKE_KEY, MESSAGES, FakeTime, completion, envelope, sse
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def make(handler: Handler, fake: FakeTime | None = None, **options) -> Client:
+    fake = fake or FakeTime()
+    return Client(
+        api_key=FAKE_KEY,
+        base_url="http://api.test",
+        transport=httpx.MockTransport(handler),
+        clock=fake,
+        sleep=fake.sleep,
+        rng=random.Random(0),
+        **options,
+    )
+
+
+def sequence(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    items = iter(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        item = next(items)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler, seen
+
+
+def test_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERPLEXITY_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("PERPLEXITY_BASE_URL", "http://env.test/")
+    handler, seen = sequence(httpx.Response(200, json=completion()))
+    client = Client(transport=httpx.MockTransport(handler))
+    assert client.chat(model="sonar", messages=MESSAGES).choices[0].message.content == "Hello"
+    assert str(seen[0].url) == "http://env.test/chat/completions"
+    assert seen[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_a_missing_key_is_refused_before_any_request() -> None:
+    with pytest.raises(Exception, match="PERPLEXITY_API_KEY"):
+        Client()
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, UnprocessableEntityError),
+        (429, RateLimitError),
+        (500, InternalServerError),
+        (503, InternalServerError),
+        (413, APIStatusError),
+    ],
+)
+def test_each_status_family_has_its_class_with_status_envelope_and_request_id(
+    status: int, cls: type[APIStatusError]
+) -> None:
+    body = envelope(status, "some_type", "went wrong")
+    handler, _ = sequence(httpx.Response(status, json=body, headers={"X-Request-ID": "req-1"}))
+    with pytest.raises(cls) as caught:
+        make(handler, retry=RetryPolicy(max_retries=0)).chat(model="sonar", messages=MESSAGES)
+    error = caught.value
+    assert type(error) is cls
+    assert (error.status_code, error.request_id) == (status, "req-1")
+    assert error.error is not None and error.error.error.type == "some_type"
+    assert str(error) == f"Error code: {status} - {json.dumps(body)}"
+
+
+def test_an_empty_or_html_error_body_has_no_envelope() -> None:
+    handler, _ = sequence(httpx.Response(404), httpx.Response(401, text="<html>401</html>"))
+    client = make(handler)
+    with pytest.raises(NotFoundError) as missing:
+        client.get_job("x")
+    assert missing.value.error is None and str(missing.value) == "Error code: 404"
+    with pytest.raises(AuthenticationError, match="<html>"):
+        client.get_job("x")
+
+
+def test_503_then_success_waits_as_told() -> None:
+    fake = FakeTime()
+    handler, seen = sequence(
+        httpx.Response(503, json=envelope(503), headers={"retry-after-ms": "200"}),
+        httpx.Response(200, json=completion()),
+    )
+    make(handler, fake).chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 2 and fake.sleeps == [0.2]
+
+
+def test_a_429_storm_gives_up_after_max_retries_with_rate_limit_error() -> None:
+    fake = FakeTime()
+    storm = [httpx.Response(429, json=envelope(429), headers={"Retry-After": "1"}) for _ in range(4)]
+    handler, seen = sequence(*storm)
+    with pytest.raises(RateLimitError):
+        make(handler, fake, retry=RetryPolicy(max_retries=3)).search(query="q")
+    assert len(seen) == 4 and fake.sleeps == [1.0, 1.0, 1.0]
+
+
+def test_a_post_is_not_resent_after_a_500_but_a_get_is() -> None:
+    handler, seen = sequence(httpx.Response(500), httpx.Response(500), httpx.Response(200, json=job()))
+    client = make(handler)
+    with pytest.raises(InternalServerError):
+        client.chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 1
+    assert client.get_job("j1").status == "COMPLETED" and len(seen) == 3
+
+
+def test_a_post_is_resent_after_a_connect_error_but_not_after_a_read_error() -> None:
+    handler, seen = sequence(httpx.ConnectError("refused"), httpx.Response(200, json=completion()))
+    make(handler).chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 2
+    handler, seen = sequence(httpx.ReadError("reset"))
+    with pytest.raises(APIConnectionError):
+        make(handler).chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 1
+
+
+def test_x_should_retry_true_resends_a_post() -> None:
+    handler, seen = sequence(httpx.Response(500, headers={"x-should-retry": "true"}), httpx.Response(200, json={}))
+    with pytest.raises(Exception):  # noqa: B017 - the second answer is not a completion; only the count matters
+        make(handler).chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 2
+
+
+def test_an_idempotency_key_makes_job_creation_retryable() -> None:
+    handler, seen = sequence(httpx.Response(502), httpx.Response(200, json=job("CREATED")))
+    created = make(handler).create_job(model="sonar-deep-research", messages=MESSAGES, idempotency_key="k1")
+    assert created.status == "CREATED" and len(seen) == 2
+
+
+def test_a_hang_becomes_a_timeout_error() -> None:
+    handler, seen = sequence(httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"))
+    with pytest.raises(APITimeoutError):
+        make(handler).get_job("j1")
+    assert len(seen) == 3
+
+
+def test_the_total_timeout_bounds_retries_and_waits() -> None:
+    fake = FakeTime()
+    slow = [httpx.Response(429, headers={"retry-after": "30"}) for _ in range(3)]
+    handler, seen = sequence(*slow)
+    with pytest.raises(APITimeoutError, match="total timeout"):
+        make(handler, fake, total_timeout=45).search(query="q")
+    assert len(seen) == 2 and fake.sleeps == [30.0]
+
+
+def test_a_stream_yields_typed_chunks_and_the_answer() -> None:
+    body = sse(
+        completion("Hel") | {"choices": [choice("Hel")]}, completion() | {"choices": [choice("lo", "stop")]}, "[DONE]"
+    )
+    handler, _ = sequence(httpx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
+    with make(handler).chat_stream(model="sonar", messages=MESSAGES) as stream:
+        texts = [chunk.choices[0].delta.content for chunk in stream]
+    assert texts == ["Hel", "lo"]
+    assert (stream.answer.text, stream.answer.finish_reason, stream.answer.citations) == (
+        "Hello",
+        "stop",
+        ["https://example.com"],
+    )
+
+
+def test_a_stream_cut_mid_way_raises_and_is_not_retried() -> None:
+    def pieces() -> Iterator[bytes]:
+        yield sse(completion() | {"choices": [choice("Hel")]})
+        raise httpx.ReadError("connection reset")
+
+    handler, seen = sequence(httpx.Response(200, content=pieces()))
+    client = make(handler)
+    with (
+        pytest.raises(IncompleteStreamError, match="broke after 1 chunk"),
+        client.chat_stream(model="sonar", messages=MESSAGES) as stream,
+    ):
+        for _ in stream:
+            pass
+    assert len(seen) == 1 and stream.answer.text == "Hel"
+
+
+def test_a_stream_that_ends_without_done_raises() -> None:
+    handler, _ = sequence(httpx.Response(200, content=sse(completion() | {"choices": [choice("Hel")]})))
+    with pytest.raises(IncompleteStreamError, match="without `data: \\[DONE\\]`"):
+        make(handler).chat_stream(model="sonar", messages=MESSAGES).until_done()
+
+
+def test_a_refused_stream_is_retried_before_it_starts() -> None:
+    handler, seen = sequence(
+        httpx.Response(429, headers={"retry-after-ms": "10"}), httpx.Response(200, content=sse("[DONE]"))
+    )
+    assert make(handler).chat_stream(model="sonar", messages=MESSAGES).until_done().chunks == 0
+    assert len(seen) == 2
+
+
+def test_extra_headers_are_sent_per_request() -> None:
+    handler, seen = sequence(httpx.Response(200, json={"requests": [], "next_token": None}))
+    make(handler, headers={"X-Team": "a"}).list_jobs(limit=5, extra_headers={"X-Mock-Fault": "status=503"})
+    assert seen[0].headers["x-mock-fault"] == "status=503" and seen[0].headers["x-team"] == "a"
+    assert seen[0].url.params["limit"] == "5"
+
+
+def test_wait_for_job_polls_with_backoff_until_terminal() -> None:
+    fake = FakeTime()
+    handler, seen = sequence(
+        *(httpx.Response(200, json=job(s)) for s in ["CREATED", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"])
+    )
+    done = make(handler, fake).wait_for_job("j1", poll_interval=2, max_poll_interval=3)
+    assert done.status == "COMPLETED" and len(seen) == 4 and fake.sleeps == [2, 3, 3]
+
+
+def test_wait_for_job_stops_at_its_deadline() -> None:
+    fake = FakeTime()
+    handler, _ = sequence(*(httpx.Response(200, json=job("IN_PROGRESS")) for _ in range(10)))
+    with pytest.raises(Exception, match="still IN_PROGRESS after 5 s"):
+        make(handler, fake).wait_for_job("j1", timeout=5, poll_interval=2)
+    assert sum(fake.sleeps) == 5
+
+
+def test_the_key_never_appears_in_messages_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler, _ = sequence(
+        httpx.Response(429, json=envelope(429), headers={"retry-after-ms": "1"}),
+        httpx.Response(401, json=envelope(401, "invalid_api_key")),
+        httpx.ConnectError("refused"),
+        httpx.ConnectError("refused"),
+        httpx.ConnectError("refused"),
+    )
+    client = make(handler)
+    errors: list[APIError] = []
+    for _ in range(2):
+        with pytest.raises(APIError) as caught:
+            client.chat(model="sonar", messages=MESSAGES)
+        errors.append(caught.value)
+    texts = [repr(client), *caplog.messages]
+    for error in errors:
+        texts += [str(error), repr(error), repr(error.request), repr(getattr(error, "__cause__", None))]
+    assert caplog.messages, "retries are logged"
+    assert not [text for text in texts if FAKE_KEY in text]
+
+
+def choice(text: str, finish: str | None = None) -> dict[str, Any]:
+    message = {"role": "assistant", "content": text}
+    return {"index": 0, "finish_reason": finish, "message": message, "delta": message}
+
+
+def job(status: str = "COMPLETED") -> dict[str, Any]:
+    return {"id": "j1", "model": "sonar-deep-research", "created_at": 1, "status": status}
