@@ -42,4 +42,7 @@ def plan_answer(
             return PlannedAnswer(fixture, None)
         return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
     today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    return PlannedAnswer(None, synthesize_completion(chat, spec, state.settings.seed, today, state.corpus))
+    completion = synthesize_completion(chat, spec, state.settings.seed, today, state.corpus)
+    # Spec strictness answers an unknown model as sonar, under the name the caller asked for.
+    completion.model = chat.model
+    return PlannedAnswer(None, completion)

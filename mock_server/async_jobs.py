@@ -22,7 +22,7 @@ from mock_server.jobs import DEFAULT_FAILURE, EFFORT_FACTOR, InvalidPageToken, J
 from mock_server.ratelimit import enforce_rate_limit, namespace_of
 from mock_server.sse import encode_json
 from mock_server.state import MockState
-from mock_server.validation import parse_chat_request
+from mock_server.strictness import parse_chat, unknown_job
 
 (ASYNC_MODEL,) = ASYNC_MODELS
 FAIL_HEADER = "x-mock-job-fail"
@@ -50,8 +50,8 @@ async def create_job(request: Request) -> Response:
     key = payload.get("idempotency_key")
     if key is not None and not isinstance(key, str):
         raise invalid_parameter("Invalid value for idempotency_key: Input should be a valid string.")
-    chat, spec = parse_chat_request(inner)
-    if spec.name != ASYNC_MODEL:
+    chat, spec = parse_chat(state, inner)
+    if spec.name != ASYNC_MODEL and state.settings.strictness == "faithful":
         raise invalid_model_for_async(spec.name)
     now = state.clock.time()
     namespace = namespace_of(request.headers)
@@ -64,7 +64,7 @@ async def create_job(request: Request) -> Response:
     effort = EFFORT_FACTOR[chat.reasoning_effort or "medium"]
     job = Job(
         owner=owner,
-        model=spec.name,
+        model=chat.model,
         created_at=now,
         queued_for=settings.time_scale * settings.job_queue_seconds,
         runs_for=settings.time_scale * settings.job_research_seconds * effort,
@@ -102,6 +102,8 @@ async def get_job(request: Request) -> Response:
     job_id = request.path_params["api_request"]
     now = state.clock.time()
     job = state.jobs.get(owner, job_id, now, namespace=namespace_of(request.headers))
+    if job is None and state.settings.strictness == "spec":
+        return _json(unknown_job(state, job_id))
     if job is None:
         raise MockAPIError(404, "not_found", f"Async request '{job_id}' not found.")
     return _json(job.view(now))

@@ -20,7 +20,7 @@ from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
 from mock_server.sse import EventStream, Frame, data_frame, encode_json
 from mock_server.state import MockState
-from mock_server.validation import parse_chat_request
+from mock_server.strictness import parse_chat
 
 
 async def create_chat_completion(request: Request) -> Response | EventStream:
@@ -31,10 +31,12 @@ async def create_chat_completion(request: Request) -> Response | EventStream:
     payload = await read_json(request, state.settings.max_body_bytes)
     # Limits are per model, so the body is read first; everything else is validated after.
     enforce_rate_limit(request, state, chat_limit(payload), key)
-    chat, spec = parse_chat_request(payload)
+    chat, spec = parse_chat(state, payload)
     now = state.clock.time()
     answer = plan_answer(state, payload, chat, spec, now)
     fixture = answer.fixture
+    # The journal names the fixture that answered (None: synthesized); see recorder.py.
+    request.state.mock_fixture = state.fixtures.label(fixture)
     if fixture is not None:
         recorded = _replay(fixture, chat, state)
         if recorded is not None:

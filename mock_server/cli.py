@@ -3,6 +3,9 @@
     pplx-mock serve [--host 127.0.0.1] [--port 8000] [--fixtures DIR] [--config FILE]
                     [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
                     [--rate-limits PRESET|FILE] [--default-tier N] [--journal-size N] [--admin-token TOKEN]
+                    [--strictness faithful|spec]
+    pplx-mock record --upstream URL [--host H] [--port N] [--fixtures DIR] [--config FILE]
+                     [--mode record-all|record-missing|replay-only]
 
 Every usage or configuration problem is reported as one line on stderr, exit status 2.
 """
@@ -58,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="answer chat completions with the retired-Sonar 403 (migration testing)",
     )
+    serve.add_argument(
+        "--strictness",
+        choices=["faithful", "spec"],
+        help="faithful: the real API's rules (default); spec: every request the OpenAPI document allows succeeds",
+    )
+    record = commands.add_parser("record", help="proxy to an upstream API and record its answers as fixtures")
+    record.add_argument("--upstream", required=True, metavar="URL", help="the API to forward to")
+    record.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    record.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    record.add_argument("--fixtures", type=Path, metavar="DIR", help="fixtures directory; new files go to DIR/recorded")
+    record.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
+    record.add_argument(
+        "--mode",
+        choices=["record-all", "record-missing", "replay-only"],
+        default="record-missing",
+        help="record-missing (default): replay hits, record misses; record-all; replay-only: misses get 404",
+    )
     return parser
 
 
@@ -66,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in (None, "serve"):
         return serve(args)
+    if args.command == "record":
+        return record(args)
     parser.error(f"unknown command {args.command!r}")
 
 
@@ -87,6 +109,7 @@ def serve(args: argparse.Namespace) -> int:
         "journal_size": getattr(args, "journal_size", None),
         "admin_token": getattr(args, "admin_token", None),
         "retired": getattr(args, "retired", None),
+        "strictness": getattr(args, "strictness", None),
     }
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))
@@ -98,6 +121,28 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"{PROG}: serving the Perplexity API on http://{settings.host}:{settings.port} "
         f"({fixtures} fixtures from {settings.fixtures_dir()}, time scale {settings.time_scale}, seed {settings.seed})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def record(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.record import create_record_app
+
+    flags = {"host": args.host, "port": args.port, "fixtures": args.fixtures}
+    try:
+        settings = load_settings(flags, config_file=args.config)
+        fixtures_dir = settings.fixtures_dir()
+        app = create_record_app(args.upstream, fixtures_dir, args.mode, settings)
+    except (SettingsError, FixtureError, KeysFileError, LimitsError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{PROG}: recording {args.upstream} on http://{settings.host}:{settings.port} "
+        f"(mode {args.mode}, new fixtures in {fixtures_dir / 'recorded'})",
         file=sys.stderr,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contract.schemas import ChatCompletion, ErrorResponse, SearchResponse
+from mock_server.scrub import find_secret
 
 Endpoint = Literal["chat.completions", "search"]
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {"chat.completions": ChatCompletion, "search": SearchResponse}
@@ -119,6 +120,8 @@ class FixtureFile(BaseModel):
     response: FixtureResponse
     recorded_at: str | None = None
     source: str | None = None
+    # What `pplx-mock record` sent upstream (scrubbed), for reference only: never used to match.
+    request: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _criteria_fit_the_endpoint(self) -> FixtureFile:
@@ -164,12 +167,25 @@ class Fixture:
 @dataclass
 class FixtureStore:
     fixtures: list[Fixture] = field(default_factory=list)
+    directory: Path | None = None
+
+    def label(self, fixture: Fixture | None) -> str | None:
+        """How the journal names a fixture: its path below the fixtures directory (None: no fixture)."""
+        if fixture is None:
+            return None
+        if self.directory is not None and fixture.path.is_relative_to(self.directory):
+            return fixture.path.relative_to(self.directory).as_posix()
+        return fixture.path.name
 
     def match(self, endpoint: str, payload: dict[str, Any], texts: list[str]) -> Fixture | None:
         for fixture in self.fixtures:
             if fixture.spec.endpoint == endpoint and fixture.matches(payload, texts):
                 return fixture
         return None
+
+    def add(self, fixture: Fixture) -> None:
+        self.fixtures.append(fixture)
+        self.fixtures.sort(key=_precedence)
 
 
 def load_fixtures(directory: Path) -> FixtureStore:
@@ -181,16 +197,24 @@ def load_fixtures(directory: Path) -> FixtureStore:
         if path.suffix in SUFFIXES and CORPUS_DIRECTORY not in path.relative_to(directory).parts[:1]
     ]
     fixtures = [load_fixture(path) for path in paths]
-    fixtures.sort(key=lambda f: (-f.spec.priority, -f.spec.match.specificity(), str(f.path)))
-    return FixtureStore(fixtures)
+    fixtures.sort(key=_precedence)
+    return FixtureStore(fixtures, directory)
+
+
+def _precedence(fixture: Fixture) -> tuple[int, int, str]:
+    return (-fixture.spec.priority, -fixture.spec.match.specificity(), str(fixture.path))
 
 
 def load_fixture(path: Path) -> Fixture:
     try:
         text = path.read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"{path}: cannot be read ({exc})") from None
+    secret = find_secret(text)
+    if secret is not None:
+        raise FixtureError(f"{path}: {secret}: contains a key-shaped string (an API key or bearer token); scrub it")
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: not valid {path.suffix.lstrip('.').upper()} ({one_line(exc)})") from None
     try:

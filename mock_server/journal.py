@@ -40,6 +40,10 @@ class Entry:
     status: int | None = None
     request_id: str | None = None
     fault: str | None = None
+    # The fixture file that answered (its path below the fixtures directory), and whether the answer
+    # was synthesized instead; both None for a request that got no answer from a handler (an error).
+    fixture: str | None = None
+    synthesized: bool | None = None
     done: bool = False
     duration_ms: float | None = None
     body_bytes: int = 0
@@ -62,6 +66,8 @@ class Entry:
             "status": self.status,
             "request_id": self.request_id,
             "fault": self.fault,
+            "fixture": self.fixture,
+            "synthesized": self.synthesized,
             "done": self.done,
             "duration_ms": self.duration_ms,
             "bytes": self.body_bytes,

@@ -24,6 +24,8 @@ from mock_server.state import MockState
 # The mock's own routes: they are not API traffic, and the journal must not fill up with polls of itself.
 UNRECORDED_PATHS = ("/_mock/", "/healthz", "/openapi.json")
 FAULT_STATE_KEY = "mock_fault"
+# Chat and search handlers note the fixture that answered (a string) or None when they synthesized it.
+FIXTURE_STATE_KEY = "mock_fixture"
 # A larger body is not kept to find its model: the journal must never hold megabytes per request.
 MODEL_PEEK_BYTES = 1024 * 1024
 MODEL_MAX_CHARS = 100
@@ -71,6 +73,10 @@ class JournalMiddleware:
             fault, limit = notes.get(FAULT_STATE_KEY), notes.get(LIMIT_STATE_KEY)
             entry.fault = str(fault) if fault is not None else None
             entry.limit = limit if isinstance(limit, str) else None
+            if FIXTURE_STATE_KEY in notes:
+                fixture = notes[FIXTURE_STATE_KEY]
+                entry.fixture = fixture if isinstance(fixture, str) else None
+                entry.synthesized = entry.fixture is None
             journal.close(entry)
 
 

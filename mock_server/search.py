@@ -38,6 +38,7 @@ async def create_search(request: Request) -> Response:
     search_request = parse_search_request(payload)
     now = state.clock.time()
     fixture = state.fixtures.match("search", payload, search_request.queries())
+    request.state.mock_fixture = state.fixtures.label(fixture)
     if fixture is not None and fixture.spec.response.status >= 400:
         response = fixture.spec.response
         return Response(encode_json(response.body), response.status, response.headers, "application/json")

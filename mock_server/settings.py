@@ -48,6 +48,7 @@ ENV_VARS: dict[str, str] = {
     "MOCK_FAULTS": "faults",
     "MOCK_CHAOS": "chaos",
     "MOCK_FAULT_HANG_SECONDS": "fault_hang_seconds",
+    "MOCK_STRICTNESS": "strictness",
 }
 CONFIG_ENV_VAR = "MOCK_CONFIG"
 
@@ -110,6 +111,9 @@ class Settings(BaseModel):
     faults: str | None = None
     chaos: dict[str, float] = Field(default_factory=dict)
     fault_hang_seconds: float = Field(default=300.0, gt=0)
+    # "faithful": the real API's rules; "spec": every request the OpenAPI document allows succeeds
+    # (unknown models answered as sonar, unknown job ids found), for generated SDK test suites.
+    strictness: Literal["faithful", "spec"] = "faithful"
 
     @field_validator("models")
     @classmethod

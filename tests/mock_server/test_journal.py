@@ -59,6 +59,8 @@ async def test_an_entry_records_the_request_and_its_answer(frozen: httpx.AsyncCl
         "status": 200,
         "request_id": response.headers["x-request-id"],
         "fault": None,
+        "fixture": None,
+        "synthesized": True,
         "done": True,
         "bytes": len(response.content),
         "chunks": None,
@@ -67,6 +69,27 @@ async def test_an_entry_records_the_request_and_its_answer(frozen: httpx.AsyncCl
         "advised_wait_ms": None,
         "waited_as_told": None,
     }
+
+
+@pytest.mark.anyio
+async def test_an_entry_names_the_fixture_that_answered_or_says_it_was_synthesized(frozen: httpx.AsyncClient) -> None:
+    await frozen.post("/search", json={"query": "OpenAI o-series reasoning model benchmarks"})
+    await frozen.post("/search", json={"query": "zebra migration"})
+    question = (
+        "Explain what factors determine LLM inference throughput on accelerators: "
+        "memory bandwidth, KV-cache size, batching, and quantization."
+    )
+    await frozen.post("/chat/completions", json=chat_body("sonar-pro", question))
+    await frozen.post("/chat/completions", json=chat_body())
+    await frozen.post("/chat/completions", json=chat_body(model="no-such-model"))
+    entries = await journal(frozen)
+    assert [(entry["fixture"], entry["synthesized"]) for entry in entries] == [
+        ("search/seed-openai-o-series-benchmarks.json", False),
+        (None, True),
+        ("chat/seed-sonar-pro-inference-throughput.json", False),
+        (None, True),
+        (None, None),
+    ]
 
 
 @pytest.mark.anyio

@@ -1,0 +1,82 @@
+"""Spec strictness: every request the OpenAPI document allows gets a schema-valid success.
+
+With `strictness = "spec"` a chat request is still checked against the schema (types, required
+fields, ranges), but not against the API's own rules: message order, `max_tokens` ≥ 16, the
+model-specific and date rules. A model the mock does not know is answered as `sonar`, echoing the
+requested name. A request whose extra parameters the API would refuse is answered without them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from contract.schemas import ChatCompletionRequest
+from contract.schemas.async_jobs import ASYNC_MODELS
+from mock_server.catalog import MODELS, ModelSpec
+from mock_server.completion import synthesize_completion
+from mock_server.errors import MockAPIError, invalid_model, invalid_request
+from mock_server.state import MockState
+from mock_server.validation import _from_validation_error, check_parameters, parse_chat_request
+
+FALLBACK_MODEL = "sonar"
+# What a relaxed request is answered without: the parameters the API's own rules may refuse.
+WAIVED_FIELDS = (
+    "max_tokens",
+    "response_format",
+    "search_domain_filter",
+    "search_recency_filter",
+    "search_after_date_filter",
+    "search_before_date_filter",
+    "last_updated_after_filter",
+    "last_updated_before_filter",
+    "web_search_options",
+)
+
+
+def parse_chat(state: MockState, payload: Any) -> tuple[ChatCompletionRequest, ModelSpec]:
+    """`parse_chat_request` under the configured strictness."""
+    if state.settings.strictness == "faithful":
+        return parse_chat_request(payload)
+    if not isinstance(payload, dict):
+        raise invalid_request("Request body must be a JSON object.")
+    model = payload.get("model")
+    if model is None:
+        raise invalid_request("Missing required field: model.")
+    if not isinstance(model, str):
+        raise invalid_model(json.dumps(model))
+    try:
+        request = ChatCompletionRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise _from_validation_error(exc) from None
+    spec = MODELS.get(model, MODELS[FALLBACK_MODEL])
+    try:
+        check_parameters(request, spec)
+    except MockAPIError:
+        request = request.model_copy(update=dict.fromkeys(WAIVED_FIELDS))
+    return request, spec
+
+
+def unknown_job(state: MockState, job_id: str) -> dict[str, Any]:
+    """Spec strictness: any job id reads back as a completed job with a synthesized answer."""
+    now = state.clock.time()
+    (model,) = ASYNC_MODELS
+    request = ChatCompletionRequest.model_validate(
+        {"model": model, "messages": [{"role": "user", "content": f"Async request {job_id}"}]}
+    )
+    today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+    completion = synthesize_completion(request, MODELS[model], state.settings.seed, today, state.corpus)
+    return {
+        "id": job_id,
+        "model": model,
+        "created_at": int(now),
+        "status": "COMPLETED",
+        "started_at": int(now),
+        "completed_at": int(now),
+        "failed_at": None,
+        "response": completion.body(int(now)),
+        "error_message": None,
+    }
