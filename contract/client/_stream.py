@@ -26,7 +26,8 @@ class StreamAnswer:
     Attributes:
         id: The completion id.
         model: The model that answered.
-        text: Every `delta.content`, concatenated.
+        text: Every `delta.content`, concatenated (in concise mode, the final
+            `chat.completion.done` message, which holds the whole answer).
         citations: The latest `citations` seen (the API repeats them on every chunk).
         search_results: The latest `search_results` seen.
         usage: The latest `usage` (cumulative on the wire, so the last one is the total).
@@ -50,6 +51,9 @@ class StreamAnswer:
         for choice in chunk.choices[:1]:
             self.text += choice.delta.content or ""
             self.finish_reason = choice.finish_reason or self.finish_reason
+            if chunk.object == "chat.completion.done" and choice.message.content is not None:
+                # Concise mode ends with the whole answer: it is the authority, not our join.
+                self.text = choice.message.content
         if chunk.citations is not None:
             self.citations = list(chunk.citations)
         if chunk.search_results is not None:

@@ -53,6 +53,11 @@ async def test_every_endpoint_async_in_process() -> None:
         async with await client.chat_stream(model="sonar", messages=MESSAGES) as stream:
             texts = [chunk.choices[0].delta.content async for chunk in stream]
         assert "".join(t or "" for t in texts) == stream.answer.text == answer.choices[0].message.content
+        async with await client.chat_stream(model="sonar", messages=MESSAGES, stream_mode="concise") as concise:
+            kinds = [chunk.object async for chunk in concise]
+        assert kinds[0] == "chat.reasoning" and kinds[-1] == "chat.completion.done"
+        assert concise.answer.text == answer.choices[0].message.content
+        assert concise.answer.usage == answer.usage and concise.answer.finish_reason == "stop"
         assert (await client.search(query=["Paris", "Berlin"])).results
         job = await client.create_job(model="sonar-deep-research", messages=MESSAGES)
         assert (await client.get_job(job.id)).id == job.id
