@@ -7,6 +7,7 @@ uses the same interface a client in another process would.
 
 from __future__ import annotations
 
+import abc
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,7 @@ DEFAULT_KEY = "pplx-pytest-key"
 START_TIMEOUT = 10.0
 
 
-class MockHandle:
+class MockHandle(abc.ABC):
     """What a test sees of a mock: its URL, ready keys, the journal and the control plane."""
 
     def __init__(self, base_url: str, namespace: str = "") -> None:
@@ -107,8 +108,9 @@ class MockHandle:
             raise AssertionError("the client retried a 429 too early:\n" + "\n".join(lines))
         return retries
 
+    @abc.abstractmethod
     def _control(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
-        raise NotImplementedError
+        """Call the mock's control plane: over the socket, or in-process."""
 
     @staticmethod
     def _answer(response: httpx.Response) -> Any:
@@ -116,8 +118,8 @@ class MockHandle:
             raise RuntimeError(f"pplx-mock {response.request.url.path}: {response.status_code} {response.text}")
         return response.json()
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional hook: only the socket variant holds a connection pool
+        """Release what the handle holds."""
 
 
 class PerplexityMock(MockHandle):
