@@ -13,21 +13,31 @@ Besides the generated cases: one streamed answer per streaming operation, model 
 every operation without a valid key (401 `invalid_api_key`); and an async job created, then read
 back. A 429 fails the case: it means the target throttled the suite and nothing else was checked.
 
-The target (the in-process mock by default) comes from the `contract_target` fixture.
+The target (the in-process mock by default) comes from the `contract_target` fixture. Against a
+live target (`--target URL`, see contract/live.py) the same tests run with bounded examples and
+no coverage phase; accepted chat requests use the cheapest model and a short answer; no call is
+sent once the billed `usage.cost.total_cost` (or the estimate, when an answer reports none) would
+pass `--max-cost`, and the rest skip; a 429 is waited out (Retry-After) and retried once, then
+skipped, never failed; async jobs (deep research) are only created with `--allow-expensive`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import pytest
 import schemathesis
 
+from contract import live
+from contract.prices import estimate_cost, reported_cost
 from contract.targets import Target, bearer, load_schema
 
-schema = load_schema()
+RUN = live.current()
+schema = load_schema(RUN.max_examples if RUN.live else None)
 
 # Schemathesis' generic types, whatever the specification behind them.
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
@@ -55,7 +65,7 @@ def operations() -> list[Operation]:
 
 def send(case: Case, target: Target, headers: dict[str, str]) -> schemathesis.Response:
     """Send `case` to the target with `headers`, and run the configured checks on the answer."""
-    response = case.call(**target.call_kwargs(), headers=headers)
+    response = call_live(case, target, headers) if target.budget else case.call(**target.call_kwargs(), headers=headers)
     if response.status_code == RATE_LIMITED:
         # Documented, but it means the case reached none of the behaviour under test.
         pytest.fail(
@@ -69,6 +79,46 @@ def send(case: Case, target: Target, headers: dict[str, str]) -> schemathesis.Re
     if is_event_stream(response):
         check_event_stream(case, response, headers)
     return response
+
+
+def call_live(case: Case, target: Target, headers: dict[str, str]) -> schemathesis.Response:
+    """Send `case` to a paid API: cheapened, within the budget, a 429 waited out once."""
+    budget = target.budget
+    assert budget is not None
+    operation = case.operation
+    if case.meta is None or case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE:
+        case.body = live.cheapen(operation.path, case.body)
+    paid = headers == target.auth_headers()
+    estimate = estimate_cost(operation.method, operation.path, case.body) if paid else 0.0
+    if not budget.allows(estimate):
+        pytest.skip(budget.exhausted_message(operation.label, estimate))
+    response = case.call(**target.call_kwargs(), headers=headers)
+    if response.status_code == RATE_LIMITED:
+        time.sleep(live.retry_wait({name: values[0] for name, values in response.headers.items()}))
+        response = case.call(**target.call_kwargs(), headers=headers)
+        if response.status_code == RATE_LIMITED:
+            pytest.skip(f"live contract run: {target.name} answered 429 twice for {operation.label}; not a failure")
+    if response.status_code < 300:
+        budget.charge(billed(response, estimate))
+    return response
+
+
+def billed(response: schemathesis.Response, estimate: float) -> float:
+    """What an accepted call cost: the answer's `usage.cost.total_cost`, else the estimate."""
+    if is_event_stream(response):
+        chunks = [data for data in sse_data(response.content.decode("utf-8", "replace")) if data != DONE]
+        body: Any = chunks[-1] if chunks else None
+        try:
+            body = json.loads(body) if body else None
+        except ValueError:
+            body = None
+    else:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    cost = reported_cost(body)
+    return estimate if cost is None else cost
 
 
 def is_event_stream(response: schemathesis.Response) -> bool:
@@ -114,7 +164,13 @@ def check_event_stream(case: Case, response: schemathesis.Response, headers: dic
 
 @schema.parametrize()
 def test_operation_conforms(case: Case, contract_target: Target) -> None:
+    skip_if_expensive(case.operation, contract_target)
     send(case, contract_target, contract_target.auth_headers())
+
+
+def skip_if_expensive(operation: Operation, target: Target) -> None:
+    if target.live and live.is_expensive(operation.method, operation.path) and not RUN.allow_expensive:
+        pytest.skip("live contract run: async jobs run deep research (dollars a call); pass --allow-expensive")
 
 
 # -- streamed answers, every model and stream mode --------------------------------------------
@@ -158,6 +214,8 @@ def streamed_requests() -> list[Any]:
 
 @pytest.mark.parametrize(("operation", "body"), streamed_requests())
 def test_streamed_answer_conforms(operation: Operation, body: dict[str, Any], contract_target: Target) -> None:
+    if contract_target.live and body["model"] != live.CHEAPEST_MODEL:
+        pytest.skip(f"live contract run: streams only {live.CHEAPEST_MODEL}, the cheapest model")
     response = send(
         operation.Case(body=body, media_type="application/json"), contract_target, contract_target.auth_headers()
     )
@@ -226,6 +284,7 @@ def job_operations() -> list[Operation]:
 def test_a_created_job_can_be_read_back(get_operation: Operation, contract_target: Target) -> None:
     collection = get_operation.path.rsplit("/", 1)[0]
     (parameter,) = get_operation.path_parameters
+    skip_if_expensive(schema[collection]["POST"], contract_target)
 
     def call_and_validate(case: Case) -> Any:
         response = send(case, contract_target, contract_target.auth_headers())
