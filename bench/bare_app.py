@@ -1,0 +1,119 @@
+"""The physical limit for this stack: a bare Starlette app that answers with the mock's own bytes.
+
+`POST /chat/completions` reads the request body (any POST handler must), ignores it and answers
+with a chat completion serialised once at start-up; with `"stream": true` in the body it streams
+the same SSE frames the mock sends for `STREAM_REQUEST`, one `send` per frame, from an async
+generator. No auth, no validation, no rate limiting, no journal: what is left is Starlette,
+uvicorn and the socket, which is what `bench/run.py` compares the mock with.
+
+The bytes come from the directory named by `BENCH_PAYLOADS` (`completion.json` and `stream.sse`,
+written by `bench/run.py` from the running mock, so they are exactly what the mock sends) or,
+without it, from the mock built in-process (`capture()`; tests use this path). The benchmark always
+sets the variable, so the bare server process never imports the mock.
+
+    BENCH_PAYLOADS=/tmp/p python -m uvicorn --factory --app-dir bench bare_app:create_app --port 8001
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+PAYLOADS_ENV = "BENCH_PAYLOADS"
+API_KEY = "pplx-bench"
+# The benchmark's two requests. 50 tokens on sonar: the stream has 50 content chunks, a last chunk
+# with `finish_reason`, and `data: [DONE]`.
+QUESTION = "How fast can a local mock of the Sonar API answer?"
+JSON_REQUEST: dict[str, Any] = {"model": "sonar", "messages": [{"role": "user", "content": QUESTION}]}
+STREAM_REQUEST: dict[str, Any] = {**JSON_REQUEST, "max_tokens": 50, "stream": True}
+SSE_HEADERS = {"cache-control": "no-cache"}
+
+
+@dataclass(frozen=True)
+class Payloads:
+    completion: bytes
+    # Each `data: …\n\n` event, `data: [DONE]\n\n` last.
+    frames: tuple[bytes, ...]
+
+    @classmethod
+    def from_sse(cls, completion: bytes, stream: bytes) -> Payloads:
+        return cls(completion, tuple(part + b"\n\n" for part in stream.split(b"\n\n") if part))
+
+    @classmethod
+    def load(cls, directory: Path) -> Payloads:
+        return cls.from_sse((directory / "completion.json").read_bytes(), (directory / "stream.sse").read_bytes())
+
+    def save(self, directory: Path) -> None:
+        (directory / "completion.json").write_bytes(self.completion)
+        (directory / "stream.sse").write_bytes(b"".join(self.frames))
+
+
+async def capture_async() -> Payloads:
+    """The mock's answers to the two requests, from the mock built in-process at time scale 0."""
+    import httpx
+
+    from mock_server import create_app as create_mock
+    from mock_server.settings import Settings
+
+    transport = httpx.ASGITransport(app=create_mock(Settings(time_scale=0)))
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=headers) as client:
+        completion = await client.post("/chat/completions", json=JSON_REQUEST)
+        stream = await client.post("/chat/completions", json=STREAM_REQUEST)
+    completion.raise_for_status()
+    stream.raise_for_status()
+    return Payloads.from_sse(completion.content, stream.content)
+
+
+def capture() -> Payloads:
+    return asyncio.run(capture_async())
+
+
+def comparable(body: bytes) -> list[Any]:
+    """The JSON documents of an answer (one, or one per SSE event) without `id` and `created`.
+
+    Two answers to the same request are equal this way: only the id and the time differ.
+    """
+    texts = (
+        [part.removeprefix(b"data: ") for part in body.split(b"\n\n") if part] if body.startswith(b"data: ") else [body]
+    )
+    documents = [None if text == b"[DONE]" else json.loads(text) for text in texts]
+    return [{k: v for k, v in doc.items() if k not in ("id", "created")} if doc else doc for doc in documents]
+
+
+def create_app(payloads: Payloads | None = None) -> Starlette:
+    if payloads is None:
+        directory = os.environ.get(PAYLOADS_ENV)
+        payloads = Payloads.load(Path(directory)) if directory else capture()
+    completion, frames = payloads.completion, payloads.frames
+
+    async def events() -> AsyncIterator[bytes]:
+        for frame in frames:
+            yield frame
+
+    async def chat_completions(request: Request) -> Response:
+        body = await request.body()
+        # A substring test, not a JSON parse: the mock's parse is part of what is being measured.
+        if b'"stream":true' in body.replace(b" ", b""):
+            return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+        return Response(completion, media_type="application/json")
+
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/chat/completions", chat_completions, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
