@@ -7,7 +7,8 @@ completion the synchronous endpoint gives for that request.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from contract.schemas import ChatCompletionRequest
@@ -42,7 +43,11 @@ def plan_answer(
             return PlannedAnswer(fixture, None)
         return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
     today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    completion = synthesize_completion(chat, spec, state.settings.seed, today, state.corpus)
-    # Spec strictness answers an unknown model as sonar, under the name the caller asked for.
-    completion.model = chat.model
-    return PlannedAnswer(None, completion)
+    seed = state.settings.seed
+    key = f"{seed}:{today}:{spec.name}:{chat.model_dump_json(by_alias=True)}"
+    planned = state.answers.get(key)
+    if planned is None:
+        planned = state.answers.put(key, synthesize_completion(chat, spec, seed, today, state.corpus))
+    # A fresh id per answer, as on the real API; spec strictness answers an unknown model as
+    # sonar, under the name the caller asked for.
+    return PlannedAnswer(None, replace(planned, id=str(uuid.uuid4()), model=chat.model))

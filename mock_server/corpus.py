@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mock_server.fixtures import CORPUS_DIRECTORY, FixtureError, first_error, one_line
+from mock_server.search_filters import domain_of
 
 # Chinese and Japanese are written without spaces: each of their characters counts as a word.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -71,6 +72,8 @@ class Page:
     """A corpus document ready to be ranked: its paragraphs and word counts."""
 
     document: CorpusDocument
+    # Worked out once: every search filters every page by it.
+    domain: str
     paragraphs: tuple[str, ...]
     term_counts: Counter[str]
     length: int
@@ -80,7 +83,7 @@ class Page:
         paragraphs = tuple(part.strip() for part in re.split(r"\n\s*\n", document.content) if part.strip())
         # The title counts twice: a query matching the title is what a ranking engine favours.
         terms = words(document.title) * 2 + words(document.content)
-        return cls(document, paragraphs, Counter(terms), len(terms))
+        return cls(document, domain_of(document.url), paragraphs, Counter(terms), len(terms))
 
 
 @dataclass

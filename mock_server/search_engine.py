@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mock_server.corpus import Corpus, Page, words
-from mock_server.search_filters import SearchFilters, domain_of
+from mock_server.search_filters import SearchFilters
 from mock_server.synthesis import STOPWORDS, keywords
 from mock_server.tokens import tokenize
 
@@ -166,9 +166,7 @@ def _admits(page: Page, filters: SearchFilters) -> bool:
         return False
     if filters.languages and document.language not in filters.languages:
         return False
-    return filters.domains.admits(domain_of(document.url)) and filters.admits_dates(
-        document.date, document.last_updated
-    )
+    return filters.domains.admits(page.domain) and filters.admits_dates(document.date, document.last_updated)
 
 
 def _hit(page: Page, terms: Sequence[str]) -> Hit:

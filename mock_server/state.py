@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mock_server.answer_cache import AnswerCache
 from mock_server.auth import KeyStore
 from mock_server.bucket import RateLimiter
 from mock_server.chaos import ChaosStore, parse_rates
@@ -34,6 +35,7 @@ class MockState:
     clock: Clock
     corpus: Corpus = field(default_factory=Corpus)
     jobs: JobStore = field(default_factory=JobStore)
+    answers: AnswerCache = field(default_factory=AnswerCache)
     open_streams: int = 0
     # Rate limits: the table (empty unless create_app loads one), each key's tier, the buckets.
     limits: LimitTable = field(default_factory=LimitTable)
