@@ -21,7 +21,7 @@ from mock_server.search_engine import Hit, cut_snippets, search
 from mock_server.search_filters import SearchFilters, domain_of
 from mock_server.sse import encode_json
 from mock_server.state import MockState
-from mock_server.validation import parse_search_request
+from mock_server.strictness import parse_search
 
 # Per-page budgets for `search_context_size` when `max_tokens_per_page` is not given. The SDK says
 # larger sizes "return more page content" and default to high; the numbers are our choice, with
@@ -35,7 +35,7 @@ async def create_search(request: Request) -> Response:
     # One tier-free limit for every search (documented: 50 requests a second, burst 50).
     enforce_rate_limit(request, state, "search", key)
     payload = await read_json(request, state.settings.max_body_bytes)
-    search_request = parse_search_request(payload)
+    search_request = parse_search(state, payload)
     now = state.clock.time()
     fixture = state.fixtures.match("search", payload, search_request.queries())
     request.state.mock_fixture = state.fixtures.label(fixture)

@@ -68,9 +68,13 @@ def parse_search_request(payload: Any) -> SearchRequest:
         request = SearchRequest.model_validate(payload)
     except ValidationError as exc:
         raise _from_validation_error(exc) from None
+    check_search_parameters(request)
+    return request
+
+
+def check_search_parameters(request: SearchRequest) -> None:
     _check_dates(request)
     _check_domains(request.search_domain_filter)
-    return request
 
 
 def _check_query(query: Any, given: bool) -> None:

@@ -241,7 +241,7 @@ class SearchResult(BaseModel):
 class ImageResult(BaseModel):
     image_url: str
     origin_url: str
-    title: str | None = None
+    title: str
     width: int
     height: int
 

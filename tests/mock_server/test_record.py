@@ -179,3 +179,48 @@ def test_the_record_command_line() -> None:
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["record", "--mode", "replay-only"])  # --upstream is required
+
+
+async def test_record_then_restart_in_replay_only_answers_identically_without_the_upstream(tmp_path: Path) -> None:
+    headers = {"Authorization": f"Bearer {FAKE_KEY}"}
+    requests: list[tuple[str, dict[str, object]]] = [
+        ("/chat/completions", chat_body(question="Where is Lyon?")),
+        ("/chat/completions", chat_body(question="Where is Lyon?", stream=True)),
+        ("/v1/sonar", chat_body(model="sonar-pro", question="Why is the sky blue?")),
+        ("/chat/completions", chat_body(model="sonar-nope")),
+        ("/search", {"query": "Paris"}),
+    ]
+
+    def comparable(response: httpx.Response) -> object:
+        if response.headers["content-type"].startswith("text/event-stream"):
+            return sse_data(response.text)  # a recorded stream replays byte for byte, ids included
+        body = response.json()
+        if response.status_code == 200:
+            body.pop("id")  # every real answer has a fresh id and creation time
+            body.pop("created", None)
+        return body
+
+    with LiveServer(make_app()) as upstream:
+        async with proxy(upstream.base_url, tmp_path) as client:
+            live = [await client.post(path, json=body, headers=headers) for path, body in requests]
+        async with httpx.AsyncClient(base_url=upstream.base_url) as control:
+            forwarded = len((await control.get("/_mock/requests")).json()["requests"])
+        assert forwarded == len(requests)
+
+        # A new proxy over the same directory, as after a restart, in replay-only mode.
+        async with proxy(upstream.base_url, tmp_path, "replay-only") as client:
+            replayed = [await client.post(path, json=body, headers=headers) for path, body in requests]
+        async with httpx.AsyncClient(base_url=upstream.base_url) as control:
+            assert len((await control.get("/_mock/requests")).json()["requests"]) == forwarded  # not contacted
+
+    assert [r.status_code for r in live] == [200, 200, 200, 400, 200]
+    assert [r.status_code for r in replayed] == [r.status_code for r in live]
+    for before, after in zip(live, replayed, strict=True):
+        assert after.headers["content-type"] == before.headers["content-type"]
+        assert comparable(after) == comparable(before)
+    files = recorded(tmp_path)
+    assert len(files) == len(requests)
+    for path in files:
+        text = path.read_text()
+        assert "FAKEKEY" not in text, path
+        assert json.loads(text)["request"]["headers"]["authorization"] == "[scrubbed]"
