@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mock_server.completion import Completion, assistant_message
-from mock_server.sse import DONE, Frame, data_frame
+from mock_server.sse import DONE, Frame, data_frame, encode_json
 
 
 def _chunk(completion: Completion, created: int, choice: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -42,13 +42,19 @@ def full_frames(
         "object": chunk_object,
         "search_results": completion.search_results,
     }
+    # Every chunk repeats the same citations and search results (kilobytes): they are encoded
+    # once, and each chunk's bytes are spliced around them in the key order of a whole chunk
+    # (id, choices, created, model, citations, object, search_results, status, type, usage).
+    head = b'data: {"id":' + encode_json(completion.id) + b',"choices":'
+    middle = b',"model":' + encode_json(completion.model) + b"," + encode_json(shared)[1:-1]
+    middle += b',"status":null,"type":null,"usage":'
     for sent, piece in enumerate(completion.pieces, start=1):
         text += piece
         offset = first_token + (sent - 1) * per_token
-        choice = _choice(assistant_message(piece), assistant_message(text))
-        chunk = _chunk(completion, created_at(offset), choice, **shared, status=None, type=None)
-        chunk["usage"] = completion.usage(sent)
-        yield offset, data_frame(chunk)
+        choices = encode_json([_choice(assistant_message(piece), assistant_message(text))])
+        created = str(created_at(offset)).encode()
+        usage = encode_json(completion.usage(sent))
+        yield offset, head + choices + b',"created":' + created + middle + usage + b"}\n\n"
     final = _chunk(
         completion,
         created_at(offset),

@@ -105,3 +105,29 @@ async def test_fixture_body_streams_with_its_recorded_usage(client: httpx.AsyncC
     assert counts == sorted(counts) and counts[-1] == 587
     assert chunks[-1]["usage"]["cost"]["total_cost"] == 0.01489
     assert "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks).startswith("LLM inference throughput")
+
+
+@pytest.mark.parametrize("extra", [{}, {"return_images": True, "return_related_questions": True}])
+async def test_full_mode_chunks_are_the_canonical_encoding_in_the_chunk_key_order(
+    client: httpx.AsyncClient, extra: dict[str, Any]
+) -> None:
+    # Chunks are spliced around pre-encoded parts: the bytes must be exactly what encoding the
+    # whole chunk gives, keys in the order of a whole chunk.
+    response = await client.post("/chat/completions", json=chat_body(stream=True, max_tokens=20, **extra))
+    payloads = sse_data(response.text)[:-1]
+    for payload in payloads:
+        chunk = json.loads(payload)
+        assert payload == json.dumps(chunk, separators=(",", ":"), ensure_ascii=False)
+    keys = list(json.loads(payloads[0]))
+    assert keys == [
+        "id",
+        "choices",
+        "created",
+        "model",
+        "citations",
+        "object",
+        "search_results",
+        "status",
+        "type",
+        "usage",
+    ]
