@@ -1,13 +1,16 @@
-"""`python -m load run PROFILE [--users N] [--spawn-rate R] [--run-time 20s] [--out PREFIX] [--workers N]`
+"""`python -m load run PROFILE [--users N] [--spawn-rate R] [--run-time 20s] [--out PREFIX] [--workers N]`,
+`python -m load sweep --tiers 0,1,2 --concurrency 1,8 --limiter on,off --step 10s [--target-rpm N]`
 and `python -m load list`."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
-from load.runner import PROFILES, run
+from load.runner import PROFILES, run, seconds
+from load.sweep import parse_list, steps, sweep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +24,36 @@ def main(argv: list[str] | None = None) -> int:
     runner.add_argument("--run-time", "-t", help="e.g. 20s, 5m (default: the profile's)")
     runner.add_argument("--out", type=Path, help="report prefix (default reports/PROFILE)")
     runner.add_argument("--workers", type=int, default=0, help="distributed: a master and N workers on loopback")
+    sweeper = commands.add_parser("sweep", help="one short run per tier, concurrency and limiter: CSV, PNG, answer")
+    sweeper.add_argument("--tiers", default="0,1,2", help="usage tiers, comma-separated (default 0,1,2)")
+    sweeper.add_argument("--concurrency", default="1,8", help="client max_concurrency values (default 1,8)")
+    sweeper.add_argument("--limiter", default="on,off", help="on, off or both (default on,off)")
+    sweeper.add_argument("--step", default="10s", help="each step's run time (default 10s)")
+    sweeper.add_argument("--users", "-u", type=int, help="users in every step (default: the profile's)")
+    sweeper.add_argument("--profile", choices=sorted(PROFILES), default="steady", help="default steady")
+    sweeper.add_argument("--target-rpm", type=float, help="the requests a minute to reach without 429s")
+    sweeper.add_argument("--out", type=Path, default=Path("reports/sweep"), help="writes OUT.csv, OUT.png")
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        try:
+            tiers = [int(tier) for tier in parse_list(args.tiers, "--tiers")]
+            concurrency = [int(value) for value in parse_list(args.concurrency, "--concurrency")]
+            limiter = [value.lower() for value in parse_list(args.limiter, "--limiter")]
+            seconds(args.step)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if not all(0 <= tier <= 5 for tier in tiers):
+            parser.error(f"--tiers: usage tiers are 0-5, got {args.tiers}")
+        if not all(value >= 1 for value in concurrency):
+            parser.error(f"--concurrency: at least 1, got {args.concurrency}")
+        if not set(limiter) <= {"on", "off"}:
+            parser.error(f"--limiter: on, off or on,off, got {args.limiter}")
+        if importlib.util.find_spec("matplotlib") is None:
+            parser.error("the plot needs matplotlib: pip install -e '.[dev]' (or pip install matplotlib)")
+        plan = steps(tiers, concurrency, [value == "on" for value in dict.fromkeys(limiter)])
+        return sweep(
+            args.profile, plan, step_time=args.step, out=args.out, users=args.users, target_rpm=args.target_rpm
+        )
     if args.command == "list":
         for name, profile in PROFILES.items():
             print(f"{name:12} {profile.users:3} users  {profile.run_time:>4}  {profile.description}")

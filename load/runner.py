@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -86,11 +87,13 @@ def run(
     out: Path | None = None,
     workers: int = 0,
     stdout: IO[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> int:
     """Run profile `name`, print its summary and return Locust's exit code.
 
     Args:
         workers: 0 runs one local process; N runs a master and N workers on 127.0.0.1.
+        env: Variables set for this run only (`PPLX_LOAD_TIER`, ...), over the process's own.
     """
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; one of: {', '.join(PROFILES)}")
@@ -100,7 +103,8 @@ def run(
     out = out or Path("reports") / name
     out.parent.mkdir(parents=True, exist_ok=True)
     print_ = stdout or sys.stdout
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    environ = {**os.environ, **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
     command = locust_command(name, users=users, spawn_rate=spawn_rate or users, run_time=run_time, out=out)
     # A master waits only 0.5 s for its workers' last stats, so workers must stop at once to be counted;
     # alone, users get 2 s to finish the call in hand.
@@ -118,8 +122,8 @@ def run(
                 logs.append(worker_log)
                 worker = [sys.executable, "-m", "locust", "-f", str(Profile.path(name)), "--worker",
                           "--master-host", "127.0.0.1", "--master-port", str(port)]  # fmt: skip
-                procs.append(_start(worker, env, worker_log))
-        master = _start(command, env, logs[0])
+                procs.append(_start(worker, environ, worker_log))
+        master = _start(command, environ, logs[0])
         procs.insert(0, master)
         code = master.wait(timeout=timeout)
         for worker_proc in procs[1:]:
@@ -129,7 +133,7 @@ def run(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    settings = LoadSettings.from_env()
+    settings = LoadSettings.from_env(environ=environ)
     print(f"profile {name}: {users} users, {run_time}, {workers or 'no'} workers, {settings.base_url}", file=print_)
     if Path(f"{out}_stats.csv").exists():
         print(read_summary(out).render(), file=print_)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_BASE_URL", "LoadSettings"]
@@ -38,9 +39,9 @@ class LoadSettings:
     namespace: str | None
 
     @classmethod
-    def from_env(cls, *, tier: int = 5, rps: float = 1.0) -> LoadSettings:
-        """The settings in force; `tier` and `rps` are the profile's defaults."""
-        env = os.environ
+    def from_env(cls, *, tier: int = 5, rps: float = 1.0, environ: Mapping[str, str] | None = None) -> LoadSettings:
+        """The settings in force (in `environ`, default `os.environ`); `tier` and `rps` are the profile's defaults."""
+        env = os.environ if environ is None else environ
         tier = int(env.get("PPLX_LOAD_TIER", tier))
         limiter = env.get("PPLX_LOAD_LIMITER", "on").strip().lower()
         if limiter not in ("on", "off"):

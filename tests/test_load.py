@@ -6,6 +6,7 @@ to a few seconds and a few users.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -89,6 +90,40 @@ def test_distributed_mode_runs_a_master_and_two_workers(mock: LiveServer, tmp_pa
     summary = read_summary(out)
     assert {row.name for row in summary.http} >= {"/chat/completions", "/search"}, output
     assert summary.http_requests > 10
+
+
+def test_sweep_writes_a_csv_and_a_plot_and_names_the_cheapest_settings(tmp_path: Path) -> None:
+    # The RL-V3 rates the client paces for, with a bucket of 2: a 3 s step on one user crosses it.
+    limits = tmp_path / "limits.toml"
+    limits.write_text(
+        'extends = "rl-v3"\n[limits.sonar]\nrequests = [50, 150, 500, 1000, 4000, 4000]\nburst = 2\n', encoding="utf-8"
+    )
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "load", "sweep", "--tiers", "0,2", "--concurrency", "1",
+               "--limiter", "on,off", "--step", "3s", "--users", "1", "--profile", "burst",
+               "--target-rpm", "200", "--out", str(out)]  # fmt: skip
+    with LiveServer(make_app(rate_limits=str(limits))) as server:
+        env = {**os.environ, "PERPLEXITY_BASE_URL": server.base_url, "PPLX_LOAD_HEADROOM": "0.05"}
+        # Four steps of 3 s plus Locust's start-up each: about 17 s.
+        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+
+    with Path(f"{out}.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {(row["tier"], row["limiter"]): row for row in csv.DictReader(handle)}
+    assert sorted(rows) == [("0", "off"), ("0", "on"), ("2", "off"), ("2", "on")], output
+    for (_, limiter), row in rows.items():
+        assert row["concurrency"] == "1" and row["users"] == "1" and int(row["requests"]) > 0, row
+        assert float(row["p95_ms"]) > 0 and float(row["rpm"]) > 0, row
+        if limiter == "off":
+            assert int(row["http_429"]) > 0 and float(row["share_429"]) > 0, row
+        else:
+            assert int(row["http_429"]) == 0 and float(row["ok_rpm"]) == float(row["rpm"]), row
+    # Tier 0 refills 50 a minute: well under the target; tier 2 (500 a minute) well over it.
+    assert float(rows["0", "on"]["ok_rpm"]) < 200 < float(rows["2", "on"]["ok_rpm"]), output
+    assert Path(f"{out}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "reach 200 req/min without 429s: tier 2 with concurrency 1, limiter on" in output
+    assert "429 %" in output and "req/min" in output, output
 
 
 def test_every_profile_and_setting_is_documented() -> None:
