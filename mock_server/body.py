@@ -12,6 +12,10 @@ from starlette.requests import Request
 
 from mock_server.errors import MockAPIError, invalid_request
 
+# The journal parses each body it copies (to note the model) and leaves `(raw bytes, parsed)` in
+# the request's state under this key, so the handler does not parse the same bytes again.
+PARSED_BODY_STATE_KEY = "pplx_mock_parsed_body"
+
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
@@ -22,21 +26,27 @@ def _is_json(content_type: str) -> bool:
 async def read_json(request: Request, limit: int) -> Any:
     if not _is_json(request.headers.get("content-type", "")):
         raise MockAPIError(415, "unsupported_media_type", "Content-Type must be application/json.")
-    too_large = MockAPIError(413, "payload_too_large", f"Request body exceeds the {limit}-byte limit.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
         raise invalid_request("Request body is empty; expected a JSON object.")
+    parsed = request.scope.get("state", {}).get(PARSED_BODY_STATE_KEY)
+    if parsed is not None and parsed[0] == raw:
+        return parsed[1]
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise invalid_request(f"Request body is not valid JSON: {exc}.") from None
+
+
+def _too_large(limit: int) -> MockAPIError:
+    return MockAPIError(413, "payload_too_large", f"Request body exceeds the {limit}-byte limit.")

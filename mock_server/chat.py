@@ -18,7 +18,7 @@ from mock_server.completion import Completion
 from mock_server.errors import chat_completions_not_available
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
-from mock_server.sse import EventStream, Frame, data_frame, encode_json
+from mock_server.sse import BATCH_BYTES, EventStream, Frame, data_frame, encode_json
 from mock_server.state import MockState
 from mock_server.strictness import parse_chat
 
@@ -46,11 +46,11 @@ async def create_chat_completion(request: Request) -> Response | EventStream:
     if chat.stream:
         return _stream(completion, chat, spec, state, now, stream_object(state, request))
     await _think(state, spec, completion.completion_tokens)
-    body = completion.body(int(now))
     if fixture is not None and fixture.spec.response.body is not None:
         # A curated fixture may leave usage out; the mock then bills it like any other answer.
         body = {"usage": completion.usage(), **fixture.spec.response.body, "id": completion.id, "created": int(now)}
-    return _json(body, completion.id, fixture)
+        return _json(encode_json(body), completion.id, fixture)
+    return _json(completion.encode_body(int(now)), completion.id, fixture)
 
 
 def stream_object(state: MockState, request: Request) -> str:
@@ -130,6 +130,7 @@ def _event_stream(
         headers={**(headers or {}), "x-request-id": request_id} if request_id else headers,
         on_open=opened,
         on_close=closed,
+        batch_bytes=BATCH_BYTES,
     )
 
 
@@ -143,8 +144,8 @@ async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
         await anyio.sleep(delay)
 
 
-def _json(body: dict[str, Any], request_id: str, fixture: Fixture | None) -> Response:
+def _json(body: bytes, request_id: str, fixture: Fixture | None) -> Response:
     headers = {"x-request-id": request_id}
     if fixture is not None:
         headers.update(fixture.spec.response.headers)
-    return Response(encode_json(body), 200, headers, "application/json")
+    return Response(body, 200, headers, "application/json")

@@ -14,9 +14,11 @@ message, search results and final usage (documented).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 from mock_server.completion import Completion, assistant_message
+from mock_server.pricing import build_usage, growing_costs
 from mock_server.sse import DONE, Frame, data_frame, encode_json
 
 
@@ -35,7 +37,6 @@ def full_frames(
     per_token: float,
     chunk_object: str = "chat.completion",
 ) -> Iterator[Frame]:
-    text = ""
     offset = first_token
     shared = {
         "citations": completion.citations,
@@ -45,29 +46,52 @@ def full_frames(
     # Every chunk repeats the same citations and search results (kilobytes): they are encoded
     # once, and each chunk's bytes are spliced around them in the key order of a whole chunk
     # (id, choices, created, model, citations, object, search_results, status, type, usage).
-    head = b'data: {"id":' + encode_json(completion.id) + b',"choices":'
+    head = b'data: {"id":' + encode_json(completion.id) + b',"choices":[{"delta":{"content":'
     middle = b',"model":' + encode_json(completion.model) + b"," + encode_json(shared)[1:-1]
     middle += b',"status":null,"type":null,"usage":'
+    # The choice, spliced too: `delta` and `message` are assistant messages that differ only in
+    # their content, and the text so far is escaped a piece at a time (JSON escapes each
+    # character on its own, so the escaped pieces join into the escaped text).
+    message_tail = encode_json(assistant_message("")).removeprefix(b'{"content":""')
+    between = message_tail + b',"index":0,"message":{"content":"'
+    after = b'"' + message_tail + b',"finish_reason":null}],"created":'
+    usage = _usage_encoder(completion)
+    text = b""
     for sent, piece in enumerate(completion.pieces, start=1):
-        text += piece
+        escaped = encode_basestring(piece).encode()
+        text += escaped[1:-1]
         offset = first_token + (sent - 1) * per_token
-        choices = encode_json([_choice(assistant_message(piece), assistant_message(text))])
         created = str(created_at(offset)).encode()
-        usage = encode_json(completion.usage(sent))
-        yield offset, head + choices + b',"created":' + created + middle + usage + b"}\n\n"
-    final = _chunk(
-        completion,
-        created_at(offset),
-        _choice(assistant_message(""), assistant_message(text), completion.finish_reason),
-        **shared,
-    )
-    if completion.images is not None:
-        final["images"] = completion.images
-    if completion.related_questions is not None:
-        final["related_questions"] = completion.related_questions
-    final.update({"status": None, "type": None, "usage": completion.usage()})
-    yield offset, data_frame(final)
+        yield offset, b"".join((head, escaped, between, text, after, created, middle, usage(sent), b"}\n\n"))
+    # The last chunk is the whole body under the chunk object, with an empty delta.
+    yield offset, b"data: " + completion.encode_body(created_at(offset), chunk_object) + b"\n\n"
     yield offset, DONE
+
+
+def _usage_encoder(completion: Completion) -> Callable[[int], bytes]:
+    """`encode_json(completion.usage(sent))` for each chunk: the usage is built and encoded once as a
+    %-format template, and only the four numbers that grow with the completion tokens are computed
+    and formatted in (building and encoding the whole usage was about half of a chunk's cost)."""
+    if completion.recorded_usage is not None:
+        # A recorded usage has the shape it was recorded with.
+        return lambda sent: encode_json(completion.usage(sent))
+    counts = completion.token_counts(0)
+    usage = build_usage(completion.spec, counts, completion.search_context_size, completion.pro_search)
+    # Marks where the growing numbers go: %d writes an int and %r a float's repr, which is what
+    # json.dumps writes for them. The template takes them in the order they appear in the usage.
+    ints = {name: "\x00int" for name in ("completion_tokens", "total_tokens")}
+    floats = {name: "\x00float" for name in ("output_tokens_cost", "total_cost")}
+    template = encode_json({**usage, **ints, "cost": {**usage["cost"], **floats}}).replace(b"%", b"%%")
+    template = template.replace(encode_json("\x00int"), b"%d").replace(encode_json("\x00float"), b"%r")
+    costs = growing_costs(completion.spec, counts, completion.search_context_size, completion.pro_search)
+    prompt_tokens = completion.prompt_tokens
+
+    def encode(sent: int) -> bytes:
+        tokens = completion.tokens_after(sent)
+        output_cost, total_cost = costs(tokens)
+        return template % (tokens, output_cost, total_cost, prompt_tokens + tokens)
+
+    return encode
 
 
 def concise_frames(

@@ -21,6 +21,7 @@ from mock_server.catalog import ModelSpec
 from mock_server.corpus import Corpus
 from mock_server.pricing import TokenCounts, build_usage
 from mock_server.sources import find_sources
+from mock_server.sse import encode_json
 from mock_server.synthesis import keywords, question_text, synthesize
 from mock_server.tokens import count_tokens, tokenize
 
@@ -50,6 +51,10 @@ class Completion:
     # A fixture's recorded usage, replayed as it is on the final chunk and in the JSON body.
     recorded_usage: dict[str, Any] | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The encoded parts of the body that never change, filled on first use (see `encode_body`).
+    # `replace` hands copies the same dict: a planned answer's copies differ only in `id` and
+    # `model` (answers.py), which are not in it, and a completion is never changed once planned.
+    encoded: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def content(self) -> str:
@@ -67,40 +72,68 @@ class Completion:
             if self.recorded_usage is not None:
                 return self.recorded_usage
             pieces_sent = len(self.pieces)
+        counts = self.token_counts(self.tokens_after(pieces_sent))
+        return build_usage(self.spec, counts, self.search_context_size, self.pro_search)
+
+    def tokens_after(self, pieces_sent: int) -> int:
+        """The completion tokens billed once `pieces_sent` pieces are out."""
         # Spread a recorded count evenly over the pieces so the last chunk lands exactly on it.
-        tokens = math.ceil(pieces_sent * self.completion_tokens / len(self.pieces)) if self.pieces else 0
-        counts = TokenCounts(
+        return math.ceil(pieces_sent * self.completion_tokens / len(self.pieces)) if self.pieces else 0
+
+    def token_counts(self, completion_tokens: int) -> TokenCounts:
+        return TokenCounts(
             prompt_tokens=self.prompt_tokens,
-            completion_tokens=tokens,
+            completion_tokens=completion_tokens,
             citation_tokens=self.citation_tokens,
             reasoning_tokens=self.reasoning_tokens,
             num_search_queries=self.num_search_queries,
         )
-        return build_usage(self.spec, counts, self.search_context_size, self.pro_search)
 
     def body(self, created: int) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": self.id,
-            "choices": [
-                {
-                    "delta": assistant_message(""),
-                    "index": 0,
-                    "message": assistant_message(self.content),
-                    "finish_reason": self.finish_reason,
-                }
-            ],
-            "created": created,
-            "model": self.model,
+        body: dict[str, Any] = {"id": self.id, "choices": self._choices(), "created": created, "model": self.model}
+        return {**body, **self._rest("chat.completion")}
+
+    def encode_body(self, created: int, object_name: str = "chat.completion") -> bytes:
+        """`encode_json(self.body(created))` with `object` set to `object_name` (a stream's last chunk is
+        the body under its chunk object).
+
+        Encoding kilobytes of search results was most of a cached answer's cost, so the parts that
+        never change are encoded once per planned answer and only `id`, `created` and `model` are
+        spliced in, in the body's key order.
+        """
+        choices = self.encoded.get("choices")
+        if choices is None:
+            choices = self.encoded["choices"] = encode_json(self._choices())
+        rest = self.encoded.get(object_name)
+        if rest is None:
+            # `{"citations":…}` less its opening brace: it closes the body.
+            rest = self.encoded[object_name] = encode_json(self._rest(object_name))[1:]
+        head = b'{"id":' + encode_json(self.id) + b',"choices":' + choices
+        return head + b',"created":' + str(created).encode() + b',"model":' + encode_json(self.model) + b"," + rest
+
+    def _choices(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "delta": assistant_message(""),
+                "index": 0,
+                "message": assistant_message(self.content),
+                "finish_reason": self.finish_reason,
+            }
+        ]
+
+    def _rest(self, object_name: str) -> dict[str, Any]:
+        """The body's fields after `model`."""
+        rest: dict[str, Any] = {
             "citations": self.citations,
-            "object": "chat.completion",
+            "object": object_name,
             "search_results": self.search_results,
         }
         if self.images is not None:
-            body["images"] = self.images
+            rest["images"] = self.images
         if self.related_questions is not None:
-            body["related_questions"] = self.related_questions
-        body.update({"status": None, "type": None, "usage": self.usage()})
-        return body
+            rest["related_questions"] = self.related_questions
+        rest.update({"status": None, "type": None, "usage": self.usage()})
+        return rest
 
 
 def assistant_message(content: str, reasoning_steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -5,8 +5,9 @@ namespace's default fault, else its chaos draw. Every source is consulted on eve
 so a header on one request shifts neither a scenario's count nor the chaos sequence.
 
 How: latency first; then `reset`, `hang` or `status` answer instead of the app; `first-byte`
-and the stream faults wrap `send`. `mock_server/sse.py` sends one body message per event, so
-counting body messages counts events ([DONE] included). The applied plan is noted in
+and the stream faults wrap `send`. `mock_server/sse.py` sends one body message per event, or
+at time scale 0 batches that list their events; either way the faults count events ([DONE]
+included) and send each on its own. The applied plan is noted in
 `scope["state"]["mock_fault"]` for the request journal.
 """
 
@@ -21,7 +22,7 @@ from mock_server.errors import MockAPIError, error_response
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
-from mock_server.sse import DONE
+from mock_server.sse import DONE, events_of
 from mock_server.state import MockState
 
 FAULT_HEADER = "x-mock-fault"
@@ -140,12 +141,15 @@ class StreamFaults:
             await self.send(message)
             self.started.set()
             return
-        body = message.get("body", b"") if message["type"] == "http.response.body" else b""
-        if not self.streaming or not body:
+        events = events_of(message) if message["type"] == "http.response.body" else []
+        if not self.streaming or not events:
             self.ended = message["type"] == "http.response.body" and not message.get("more_body", False)
             await self.send(message)
             return
-        await self._event(body)
+        for event in events:
+            if self.ended:
+                break
+            await self._event(event)
 
     async def _event(self, frame: bytes) -> None:
         plan = self.plan

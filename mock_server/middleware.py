@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,8 +14,10 @@ EXTRA_HEADERS = "pplx_mock_extra_headers"
 
 
 def add_response_headers(request: Request, headers: dict[str, str]) -> None:
-    extra: dict[str, str] = getattr(request.state, EXTRA_HEADERS, {})
-    setattr(request.state, EXTRA_HEADERS, {**extra, **headers})
+    # The dict behind `request.state`, used directly: through `State`, the first lookup of a name
+    # that is not there yet raises and catches an AttributeError, on every request.
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    state[EXTRA_HEADERS] = {**state.get(EXTRA_HEADERS, {}), **headers}
 
 
 class ResponseHeadersMiddleware:

@@ -17,8 +17,10 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.body import PARSED_BODY_STATE_KEY
 from mock_server.journal import Entry
 from mock_server.ratelimit import LIMIT_STATE_KEY, namespace_of
+from mock_server.sse import events_of
 from mock_server.state import MockState
 
 # The mock's own routes: they are not API traffic, and the journal must not fill up with polls of itself.
@@ -54,7 +56,12 @@ class JournalMiddleware:
             message = await receive()
             chunk, more = message.get("body", b""), message.get("more_body", False)
             if message["type"] == "http.request" and body.add(chunk, more):
-                entry.model = model_of(body.parse())
+                raw = b"".join(body.chunks)
+                payload = parse_body(raw)
+                entry.model = model_of(payload)
+                if payload is not None:
+                    # The handler reads the same bytes next: it takes this parse instead of its own.
+                    notes[PARSED_BODY_STATE_KEY] = (raw, payload)
             return message
 
         async def recording_send(message: Message) -> None:
@@ -94,12 +101,6 @@ class _BodyCopy:
             self.chunks.append(chunk)
         return not more and not self.too_large
 
-    def parse(self) -> Any:
-        try:
-            return json.loads(b"".join(self.chunks))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None
-
 
 def _observe(entry: Entry, message: Message) -> None:
     if message["type"] == "http.response.start":
@@ -111,10 +112,17 @@ def _observe(entry: Entry, message: Message) -> None:
         if headers.get("content-type", "").startswith("text/event-stream"):
             entry.chunks = 0
     elif message["type"] == "http.response.body":
-        chunk = message.get("body", b"")
-        entry.body_bytes += len(chunk)
-        if entry.chunks is not None and chunk:
-            entry.chunks += 1
+        entry.body_bytes += len(message.get("body", b""))
+        if entry.chunks is not None:
+            # A batched message counts as the events it carries (see sse.py).
+            entry.chunks += len(events_of(message))
+
+
+def parse_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def bearer_token(headers: Headers) -> str | None:

@@ -9,7 +9,14 @@ import httpx
 import pytest
 
 from contract.schemas import ChatCompletion
-from tests.conftest import chat_body, sse_data
+from mock_server.answers import plan_answer
+from mock_server.chunks import full_frames
+from mock_server.completion import Completion, assistant_message
+from mock_server.pricing import compute_cost, growing_costs
+from mock_server.sse import DONE, data_frame, encode_json
+from mock_server.state import MockState
+from mock_server.strictness import parse_chat
+from tests.conftest import chat_body, make_app, sse_data
 from tests.mock_server.test_chat import SEED_QUESTION, complete
 
 pytestmark = pytest.mark.anyio
@@ -131,3 +138,66 @@ async def test_full_mode_chunks_are_the_canonical_encoding_in_the_chunk_key_orde
         "type",
         "usage",
     ]
+
+
+def planned(body: dict[str, Any]) -> Completion:
+    state: MockState = make_app().state.mock
+    chat, spec = parse_chat(state, body)
+    completion = plan_answer(state, body, chat, spec, 1.8e9).completion
+    assert completion is not None
+    return completion
+
+
+def whole_chunk_frames(completion: Completion, created: int, chunk_object: str) -> list[bytes]:
+    """The full-mode frames built as whole dicts and encoded, as the spliced ones must come out."""
+    frames = []
+    text = ""
+    for sent, piece in enumerate(completion.pieces, start=1):
+        text += piece
+        choice = {
+            "delta": assistant_message(piece),
+            "index": 0,
+            "message": assistant_message(text),
+            "finish_reason": None,
+        }
+        chunk = {
+            "id": completion.id,
+            "choices": [choice],
+            "created": created,
+            "model": completion.model,
+            "citations": completion.citations,
+            "object": chunk_object,
+            "search_results": completion.search_results,
+            "status": None,
+            "type": None,
+            "usage": completion.usage(sent),
+        }
+        frames.append(data_frame(chunk))
+    final = {**completion.body(created), "object": chunk_object}
+    return [*frames, data_frame(final), DONE]
+
+
+@pytest.mark.parametrize("model", ["sonar", "sonar-pro", "sonar-reasoning-pro", "sonar-deep-research"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"return_images": True, "return_related_questions": True, "max_tokens": 30},
+        {"web_search_options": {"search_context_size": "high"}},
+    ],
+)
+def test_spliced_frames_are_the_whole_chunks_encoded(model: str, extra: dict[str, Any]) -> None:
+    question = 'Qué dice "el informe"?\n\tÜber €5 — and why?'
+    completion = planned(chat_body(model, question, **extra))
+    for chunk_object in ("chat.completion", "chat.completion.chunk"):
+        frames = [frame for _, frame in full_frames(completion, lambda offset: 1_800_000_000, 0.5, 0.01, chunk_object)]
+        assert frames == whole_chunk_frames(completion, 1_800_000_000, chunk_object)
+    assert completion.encode_body(7) == encode_json(completion.body(7))
+
+
+def test_growing_costs_are_compute_costs() -> None:
+    completion = planned(chat_body("sonar-deep-research", "Why is the sky blue?"))
+    costs = growing_costs(completion.spec, completion.token_counts(0), "medium", False)
+    for tokens in (0, 1, 7, 50, 587, 12345):
+        cost = compute_cost(completion.spec, completion.token_counts(tokens), "medium", False)
+        assert costs(tokens) == (cost["output_tokens_cost"], cost["total_cost"])

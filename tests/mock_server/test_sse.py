@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from mock_server.sse import DONE, EventStream, Frame, data_frame
+from mock_server.sse import DONE, EVENTS_KEY, EventStream, Frame, data_frame, events_of
 
 pytestmark = pytest.mark.anyio
 
@@ -56,3 +56,76 @@ async def test_a_connected_client_gets_every_frame_and_the_end() -> None:
     await EventStream([(0.0, b"a"), (0.0, DONE)], time_scale=0)({"type": "http"}, receive, send)
     assert [m.get("body") for m in sent[1:]] == [b"a", DONE, b""]
     assert sent[0]["status"] == 200 and (b"content-type", b"text/event-stream; charset=utf-8") in sent[0]["headers"]
+
+
+async def test_at_time_scale_0_a_batching_stream_sends_its_frames_in_few_messages() -> None:
+    frames = [(0.0, b"data: {%d}\n\n" % number) for number in range(1000)] + [(0.0, DONE)]
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    await EventStream(frames, time_scale=0, batch_bytes=1000)({"type": "http"}, receive, send)
+    bodies = sent[1:-1]
+    assert b"".join(m["body"] for m in bodies) == b"".join(frame for _, frame in frames)
+    assert [event for m in bodies for event in events_of(m)] == [frame for _, frame in frames]
+    assert all(m["body"] == b"".join(m[EVENTS_KEY]) and len(m["body"]) < 1000 + 20 for m in bodies)
+    assert len(bodies) < 20 and sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+async def test_a_paced_stream_never_batches() -> None:
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    stream = EventStream([(0.0, b"a"), (0.0, b"b"), (0.0, DONE)], time_scale=0.001, batch_bytes=1000)
+    await stream({"type": "http"}, receive, send)
+    assert [m.get("body") for m in sent[1:]] == [b"a", b"b", DONE, b""]
+    assert not any(EVENTS_KEY in m for m in sent)
+
+
+async def test_a_batching_stream_stops_within_a_batch_of_a_disconnect() -> None:
+    pulled = 0
+
+    def frames() -> Iterator[Frame]:
+        nonlocal pulled
+        for _ in range(100_000):
+            pulled += 1
+            yield 0.0, b"data: {}\n\n"
+
+    gone = anyio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+        if len(sent) == 3:
+            gone.set()  # the client leaves after the second batch
+
+    closed: list[bool] = []
+    stream = EventStream(frames(), time_scale=0, on_close=lambda: closed.append(True), batch_bytes=100)
+    await stream({"type": "http"}, receive, send)
+    # 10 frames a batch: the batch being made when the client left is the last one pulled.
+    assert pulled <= 30 and closed == [True]
+    assert not any(message.get("more_body") is False for message in sent)
+
+
+def test_events_of_a_message() -> None:
+    assert events_of({"type": "http.response.body", "body": b"data: 1\n\n"}) == [b"data: 1\n\n"]
+    assert events_of({"type": "http.response.body", "body": b"", "more_body": False}) == []
+    batch = {"type": "http.response.body", "body": b"ab", EVENTS_KEY: [b"a", b"b"]}
+    assert events_of(batch) == [b"a", b"b"]
