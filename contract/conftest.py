@@ -85,7 +85,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # the summary shows one line for the whole session.
     reason = skip_reason(live.current())
     if reason and "contract_target" in getattr(item, "fixturenames", ()):
-        pytest.skip(reason)
+        pytest.skip(reason=reason)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

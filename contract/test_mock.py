@@ -91,13 +91,15 @@ def call_live(case: Case, target: Target, headers: dict[str, str]) -> schemathes
     paid = headers == target.auth_headers()
     estimate = estimate_cost(operation.method, operation.path, case.body) if paid else 0.0
     if not budget.allows(estimate):
-        pytest.skip(budget.exhausted_message(operation.label, estimate))
+        pytest.skip(reason=budget.exhausted_message(operation.label, estimate))
     response = case.call(**target.call_kwargs(), headers=headers)
     if response.status_code == RATE_LIMITED:
         time.sleep(live.retry_wait({name: values[0] for name, values in response.headers.items()}))
         response = case.call(**target.call_kwargs(), headers=headers)
         if response.status_code == RATE_LIMITED:
-            pytest.skip(f"live contract run: {target.name} answered 429 twice for {operation.label}; not a failure")
+            pytest.skip(
+                reason=f"live contract run: {target.name} answered 429 twice for {operation.label}; not a failure"
+            )
     if response.status_code < 300:
         budget.charge(billed(response, estimate))
     return response
@@ -170,7 +172,7 @@ def test_operation_conforms(case: Case, contract_target: Target) -> None:
 
 def skip_if_expensive(operation: Operation, target: Target) -> None:
     if target.live and live.is_expensive(operation.method, operation.path) and not RUN.allow_expensive:
-        pytest.skip("live contract run: async jobs run deep research (dollars a call); pass --allow-expensive")
+        pytest.skip(reason="live contract run: async jobs run deep research (dollars a call); pass --allow-expensive")
 
 
 # -- streamed answers, every model and stream mode --------------------------------------------
@@ -215,7 +217,7 @@ def streamed_requests() -> list[Any]:
 @pytest.mark.parametrize(("operation", "body"), streamed_requests())
 def test_streamed_answer_conforms(operation: Operation, body: dict[str, Any], contract_target: Target) -> None:
     if contract_target.live and body["model"] != live.CHEAPEST_MODEL:
-        pytest.skip(f"live contract run: streams only {live.CHEAPEST_MODEL}, the cheapest model")
+        pytest.skip(reason=f"live contract run: streams only {live.CHEAPEST_MODEL}, the cheapest model")
     response = send(
         operation.Case(body=body, media_type="application/json"), contract_target, contract_target.auth_headers()
     )

@@ -14,7 +14,7 @@ import math
 import operator
 import random
 import re
-import re._parser as sre  # type: ignore[import-not-found]  # typeshed has no stub for the 3.11+ private module
+import re._parser as sre  # type: ignore[import-not-found]  # typeshed does not type the 3.11+ private module
 import string
 import uuid
 from collections.abc import Callable, Mapping, Sequence

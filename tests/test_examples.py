@@ -41,11 +41,11 @@ def command(name: str) -> list[str]:
         return [sys.executable, path]
     if name.endswith(".sh"):
         if shutil.which("curl") is None:
-            pytest.skip("curl is not installed")
+            pytest.skip(reason="curl is not installed")
         return ["bash", path]
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: the fetch example needs Node.js 18 or newer")
+        pytest.skip(reason="node is not installed: the fetch example needs Node.js 18 or newer")
     return [node, path]
 
 

@@ -13,6 +13,19 @@ from mock_server.sse import DONE, EVENTS_KEY, EventStream, Frame, data_frame, ev
 pytestmark = pytest.mark.anyio
 
 
+class CountingFrames:
+    """A long unpaced stream of frames that counts how many the sender pulled."""
+
+    def __init__(self, count: int = 100_000) -> None:
+        self.count = count
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        for _ in range(self.count):
+            self.pulled += 1
+            yield 0.0, b"data: {}\n\n"
+
+
 def test_frames_are_single_data_lines() -> None:
     assert data_frame({"a": "é\nb"}) == b'data: {"a":"\xc3\xa9\\nb"}\n\n'
     assert DONE == b"data: [DONE]\n\n"
@@ -20,13 +33,7 @@ def test_frames_are_single_data_lines() -> None:
 
 async def test_a_disconnect_stops_an_unpaced_stream_at_once() -> None:
     # At time scale 0 nothing in the send loop waits; the disconnect watcher must still get a turn.
-    pulled = 0
-
-    def frames() -> Iterator[Frame]:
-        nonlocal pulled
-        for _ in range(100_000):
-            pulled += 1
-            yield 0.0, b"data: {}\n\n"
+    frames = CountingFrames()
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.disconnect"}
@@ -37,9 +44,9 @@ async def test_a_disconnect_stops_an_unpaced_stream_at_once() -> None:
         sent.append(message)
 
     closed: list[bool] = []
-    stream = EventStream(frames(), time_scale=0, on_close=lambda: closed.append(True))
+    stream = EventStream(frames, time_scale=0, on_close=lambda: closed.append(True))
     await stream({"type": "http"}, receive, send)
-    assert pulled < 10 and closed == [True]
+    assert frames.pulled < 10 and closed == [True]
     assert not any(message.get("more_body") is False for message in sent), "a cut stream is not ended cleanly"
 
 
@@ -95,13 +102,7 @@ async def test_a_paced_stream_never_batches() -> None:
 
 
 async def test_a_batching_stream_stops_within_a_batch_of_a_disconnect() -> None:
-    pulled = 0
-
-    def frames() -> Iterator[Frame]:
-        nonlocal pulled
-        for _ in range(100_000):
-            pulled += 1
-            yield 0.0, b"data: {}\n\n"
+    frames = CountingFrames()
 
     gone = anyio.Event()
 
@@ -117,10 +118,10 @@ async def test_a_batching_stream_stops_within_a_batch_of_a_disconnect() -> None:
             gone.set()  # the client leaves after the second batch
 
     closed: list[bool] = []
-    stream = EventStream(frames(), time_scale=0, on_close=lambda: closed.append(True), batch_bytes=100)
+    stream = EventStream(frames, time_scale=0, on_close=lambda: closed.append(True), batch_bytes=100)
     await stream({"type": "http"}, receive, send)
     # 10 frames a batch: the batch being made when the client left is the last one pulled.
-    assert pulled <= 30 and closed == [True]
+    assert frames.pulled <= 30 and closed == [True]
     assert not any(message.get("more_body") is False for message in sent)
 
 
