@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import OrderedDict
 
 from mock_server.completion import Completion
+
+# Seed, day, fixture store generation, model, and the request: its body's bytes or its JSON re-encoded.
+AnswerKey = tuple[int, datetime.date, int, str, bytes | str]
 
 
 class AnswerCache:
@@ -17,15 +21,15 @@ class AnswerCache:
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._entries: OrderedDict[str, Completion] = OrderedDict()
+        self._entries: OrderedDict[AnswerKey, Completion] = OrderedDict()
 
-    def get(self, key: str) -> Completion | None:
+    def get(self, key: AnswerKey) -> Completion | None:
         completion = self._entries.get(key)
         if completion is not None:
             self._entries.move_to_end(key)
         return completion
 
-    def put(self, key: str, completion: Completion) -> Completion:
+    def put(self, key: AnswerKey, completion: Completion) -> Completion:
         self._entries[key] = completion
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)

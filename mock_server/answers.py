@@ -7,14 +7,14 @@ completion the synchronous endpoint gives for that request.
 from __future__ import annotations
 
 import datetime
-import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.catalog import ModelSpec
 from mock_server.completion import Completion, completion_from_body, synthesize_completion
 from mock_server.fixtures import Fixture
+from mock_server.ids import new_id
 from mock_server.state import MockState
 from mock_server.synthesis import question_text
 
@@ -34,20 +34,29 @@ class PlannedAnswer:
 
 
 def plan_answer(
-    state: MockState, payload: dict[str, Any], chat: ChatCompletionRequest, spec: ModelSpec, now: float
+    state: MockState,
+    payload: dict[str, Any],
+    chat: ChatCompletionRequest,
+    spec: ModelSpec,
+    now: float,
+    raw: bytes | None = None,
 ) -> PlannedAnswer:
-    fixture = state.fixtures.match("chat.completions", payload, [question_text(chat)])
-    if fixture is not None:
-        body = fixture.spec.response.body
-        if fixture.spec.response.status >= 400 or body is None:
-            return PlannedAnswer(fixture, None)
-        return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
+    """`raw`, the request's body when there is one, is a cheaper cache key than the request re-encoded."""
     today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
     seed = state.settings.seed
-    key = f"{seed}:{today}:{spec.name}:{chat.model_dump_json(by_alias=True)}"
+    # Only synthesized answers are cached, so a hit also means no fixture matched: the key holds
+    # the fixture store's generation, which a fixture added at run time (recording) changes.
+    request_key = raw if raw is not None else chat.model_dump_json(by_alias=True)
+    key = (seed, today, state.fixtures.generation, spec.name, request_key)
     planned = state.answers.get(key)
     if planned is None:
+        fixture = state.fixtures.match("chat.completions", payload, [question_text(chat)])
+        if fixture is not None:
+            body = fixture.spec.response.body
+            if fixture.spec.response.status >= 400 or body is None:
+                return PlannedAnswer(fixture, None)
+            return PlannedAnswer(fixture, completion_from_body(body, chat, spec))
         planned = state.answers.put(key, synthesize_completion(chat, spec, seed, today, state.corpus))
     # A fresh id per answer, as on the real API; spec strictness answers an unknown model as
     # sonar, under the name the caller asked for.
-    return PlannedAnswer(None, replace(planned, id=str(uuid.uuid4()), model=chat.model))
+    return PlannedAnswer(None, planned.renamed(new_id(), chat.model))

@@ -10,14 +10,12 @@ from starlette.responses import Response
 from mock_server.auth import KeyStore, load_keys_file
 from mock_server.clock import Clock
 from mock_server.concurrency import ConcurrencyLimitMiddleware
-from mock_server.connection import ConnectionMiddleware
 from mock_server.corpus import load_corpus
 from mock_server.errors import MockAPIError, error_body, handle_api_error, handle_unknown_route
+from mock_server.exchange import ExchangeMiddleware
 from mock_server.fault_middleware import FaultMiddleware
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
-from mock_server.middleware import ResponseHeadersMiddleware
-from mock_server.recorder import JournalMiddleware
 from mock_server.routes import ROUTES
 from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
@@ -46,11 +44,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            # Before anything wraps `receive`: the faults that drop connections need the transport.
-            Middleware(ConnectionMiddleware),
-            # Outermost, so the journal sees each response as the client gets it (X-Request-ID included).
-            Middleware(JournalMiddleware, state=state),
-            Middleware(ResponseHeadersMiddleware),
+            # Outermost: notes the transport before anything wraps `receive`, completes the response
+            # headers, and journals each response as the client gets it.
+            Middleware(ExchangeMiddleware, state=state),
             Middleware(FaultMiddleware, state=state),
             Middleware(ConcurrencyLimitMiddleware, state=state),
         ],

@@ -108,8 +108,16 @@ async def get_job(request: Request) -> Response:
     if job is None and state.settings.strictness == "spec":
         return _json(unknown_job(state, job_id))
     if job is None:
-        raise MockAPIError(404, "not_found", f"Async request '{job_id}' not found.")
+        raise MockAPIError(404, "not_found", f"Async request '{job_id}' not found.{_other_workers(state)}")
     return _json(job.view(now))
+
+
+def _other_workers(state: MockState) -> str:
+    # Jobs live in the worker process that created them; say so rather than let a 404 look final.
+    workers = state.settings.workers
+    if workers == 1:
+        return ""
+    return f" (The mock runs {workers} worker processes, each with its own jobs: the job may be on another one.)"
 
 
 def invalid_model_for_async(name: str) -> MockAPIError:

@@ -7,12 +7,12 @@ usage tier (0-5).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.datastructures import Headers
-
 from mock_server.errors import invalid_api_key
+from mock_server.request_headers import bearer_token
 
 KEY_PREFIX = "pplx-"
 
@@ -31,11 +31,10 @@ class KeyStore:
             return key in self.listed
         return key.startswith(KEY_PREFIX) and len(key) > len(KEY_PREFIX)
 
-    def authenticate(self, headers: Headers) -> str:
+    def authenticate(self, headers: Mapping[str, str]) -> str:
         """The caller's key, or the API's 401 when it is missing, malformed or not accepted."""
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or not self.accepts(token):
+        token = bearer_token(headers)
+        if token is None or not self.accepts(token):
             raise invalid_api_key()
         return token
 

@@ -1,20 +1,59 @@
 """Reading a JSON request body with the checks the API applies before validation.
 
 Too large → 413 `payload_too_large`; not JSON by its Content-Type → 415; unparsable → 400.
+
+Load tests send the same few bodies over and over, so parsed bodies are kept by their bytes
+(`BodyCache`): a repeated body is parsed once, and what a handler derives from it (the
+validated chat request) is kept beside it.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mock_server.errors import MockAPIError, invalid_request
+from mock_server.request_headers import request_headers
 
-# The journal parses each body it copies (to note the model) and leaves `(raw bytes, parsed)` in
-# the request's state under this key, so the handler does not parse the same bytes again.
+# The journal parses each body it copies (to note the model) and leaves the `Body` in the
+# request's state under this key, so the handler does not parse the same bytes again.
 PARSED_BODY_STATE_KEY = "pplx_mock_parsed_body"
+# Larger bodies are parsed every time: the cache must never hold megabytes.
+CACHED_BODY_BYTES = 16 * 1024
+
+
+@dataclass
+class Body:
+    raw: bytes
+    # The decoded JSON. Shared by every request that sent these bytes: never changed.
+    payload: Any
+    # What handlers made of `payload`, by name (e.g. "chat": the validated request and its model).
+    derived: dict[str, Any] = field(default_factory=dict)
+
+
+class BodyCache:
+    """Parsed JSON bodies by their bytes, least recently used first out."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, Body] = OrderedDict()
+
+    def parse(self, raw: bytes) -> Body:
+        """The body `raw` decodes to; raises `ValueError` (or `UnicodeDecodeError`) when it is not JSON."""
+        body = self._entries.get(raw)
+        if body is not None:
+            self._entries.move_to_end(raw)
+            return body
+        body = Body(raw, json.loads(raw))
+        if len(raw) <= CACHED_BODY_BYTES:
+            self._entries[raw] = body
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return body
 
 
 def _is_json(content_type: str) -> bool:
@@ -23,29 +62,50 @@ def _is_json(content_type: str) -> bool:
     return media in {"", "application/json"} or media.endswith("+json")
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    if not _is_json(request.headers.get("content-type", "")):
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, after the Content-Type and size checks; may be empty."""
+    headers = request_headers(request.scope)
+    if not _is_json(headers.get("content-type", "")):
         raise MockAPIError(415, "unsupported_media_type", "Content-Type must be application/json.")
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    # Straight from `receive`: Starlette's `Request.stream` generator costs more than the reading.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    raw = b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def read_json_body(request: Request, limit: int, cache: BodyCache | None = None) -> Body:
+    raw = await read_body(request, limit)
     if not raw.strip():
         raise invalid_request("Request body is empty; expected a JSON object.")
-    parsed = request.scope.get("state", {}).get(PARSED_BODY_STATE_KEY)
-    if parsed is not None and parsed[0] == raw:
-        return parsed[1]
+    noted = request.scope.get("state", {}).get(PARSED_BODY_STATE_KEY)
+    if isinstance(noted, Body) and noted.raw == raw:
+        return noted
+    return parse_json(raw, cache)
+
+
+def parse_json(raw: bytes, cache: BodyCache | None = None) -> Body:
+    """`raw` decoded, or the API's 400 saying why it is not JSON."""
     try:
-        return json.loads(raw)
+        return cache.parse(raw) if cache is not None else Body(raw, json.loads(raw))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise invalid_request(f"Request body is not valid JSON: {exc}.") from None
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    return (await read_json_body(request, limit)).payload
 
 
 def _too_large(limit: int) -> MockAPIError:

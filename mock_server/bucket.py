@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_server.clock import Clock
 
@@ -22,8 +23,7 @@ TIME_SLACK = 1e-6
 BucketKey = tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # a tuple: built on every request, and cheaper than a frozen dataclass
     allowed: bool
     limit: int
     # Whole tokens left after this request.

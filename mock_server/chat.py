@@ -11,13 +11,14 @@ from starlette.responses import Response
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.answers import plan_answer
-from mock_server.body import read_json
+from mock_server.body import read_json_body
 from mock_server.catalog import ModelSpec
 from mock_server.chunks import concise_frames, full_frames
 from mock_server.completion import Completion
 from mock_server.errors import chat_completions_not_available
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
+from mock_server.request_headers import request_headers
 from mock_server.sse import BATCH_BYTES, EventStream, Frame, data_frame, encode_json
 from mock_server.state import MockState
 from mock_server.strictness import parse_chat
@@ -25,15 +26,20 @@ from mock_server.strictness import parse_chat
 
 async def create_chat_completion(request: Request) -> Response | EventStream:
     state: MockState = request.app.state.mock
-    key = state.keys.authenticate(request.headers)
+    key = state.keys.authenticate(request_headers(request.scope))
     if state.settings.retired:
         raise chat_completions_not_available()
-    payload = await read_json(request, state.settings.max_body_bytes)
+    sent = await read_json_body(request, state.settings.max_body_bytes, state.bodies)
+    payload = sent.payload
     # Limits are per model, so the body is read first; everything else is validated after.
     enforce_rate_limit(request, state, chat_limit(payload), key)
-    chat, spec = parse_chat(state, payload)
+    # The same bytes always validate the same way: a repeated body is validated once.
+    validated = sent.derived.get("chat")
+    if validated is None:
+        validated = sent.derived["chat"] = parse_chat(state, payload)
+    chat, spec = validated
     now = state.clock.time()
-    answer = plan_answer(state, payload, chat, spec, now)
+    answer = plan_answer(state, payload, chat, spec, now, sent.raw)
     fixture = answer.fixture
     # The journal names the fixture that answered (None: synthesized); see recorder.py.
     request.state.mock_fixture = state.fixtures.label(fixture)
@@ -61,7 +67,7 @@ def stream_object(state: MockState, request: Request) -> str:
     """
     setting = state.settings.stream_object
     if setting == "auto":
-        user_agent = request.headers.get("user-agent", "")
+        user_agent = request_headers(request.scope).get("user-agent", "")
         setting = "documented" if user_agent.startswith(("OpenAI/", "AsyncOpenAI/")) else "observed"
     return "chat.completion.chunk" if setting == "documented" else "chat.completion"
 

@@ -3,7 +3,7 @@
     pplx-mock serve [--host 127.0.0.1] [--port 8000] [--fixtures DIR] [--config FILE]
                     [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
                     [--rate-limits PRESET|FILE] [--default-tier N] [--journal-size N] [--admin-token TOKEN]
-                    [--strictness faithful|spec]
+                    [--strictness faithful|spec] [--workers N]
     pplx-mock record --upstream URL [--host H] [--port N] [--fixtures DIR] [--config FILE]
                      [--mode record-all|record-missing|replay-only]
 
@@ -13,6 +13,7 @@ Every usage or configuration problem is reported as one line on stderr, exit sta
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["faithful", "spec"],
         help="faithful: the real API's rules (default); spec: every request the OpenAPI document allows succeeds",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default 1); each keeps its own limits, jobs, journal and clock",
+    )
     record = commands.add_parser("record", help="proxy to an upstream API and record its answers as fixtures")
     record.add_argument("--upstream", required=True, metavar="URL", help="the API to forward to")
     record.add_argument("--host", help="interface to bind (default 127.0.0.1)")
@@ -95,6 +102,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.workers import FACTORY, SETTINGS_ENV_VAR, encode_settings, startup_warning
 
     flags = {
         "host": getattr(args, "host", None),
@@ -110,6 +118,7 @@ def serve(args: argparse.Namespace) -> int:
         "admin_token": getattr(args, "admin_token", None),
         "retired": getattr(args, "retired", None),
         "strictness": getattr(args, "strictness", None),
+        "workers": getattr(args, "workers", None),
     }
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))
@@ -118,12 +127,28 @@ def serve(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     fixtures = len(app.state.mock.fixtures.fixtures)
+    workers = f"{settings.workers} workers, " if settings.workers > 1 else ""
     print(
-        f"{PROG}: serving the Perplexity API on http://{settings.host}:{settings.port} "
-        f"({fixtures} fixtures from {settings.fixtures_dir()}, time scale {settings.time_scale}, seed {settings.seed})",
+        f"{PROG}: serving the Perplexity API on http://{settings.host}:{settings.port} ({workers}{fixtures} fixtures "
+        f"from {settings.fixtures_dir()}, time scale {settings.time_scale}, seed {settings.seed})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    if settings.workers == 1:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        return 0
+    print(f"{PROG}: {startup_warning(settings.workers)}", file=sys.stderr)
+    # uvicorn's workers import the app by name and build their own; the app built here only proved
+    # that the settings work. They read the settings resolved here from the environment they inherit.
+    del app
+    os.environ[SETTINGS_ENV_VAR] = encode_settings(settings)
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
     return 0
 
 

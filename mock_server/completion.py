@@ -12,16 +12,16 @@ import hashlib
 import json
 import math
 import random
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.catalog import ModelSpec
 from mock_server.corpus import Corpus
+from mock_server.ids import new_id
 from mock_server.pricing import TokenCounts, build_usage
 from mock_server.sources import find_sources
-from mock_server.sse import encode_json
+from mock_server.sse import encode_json, encode_string
 from mock_server.synthesis import keywords, question_text, synthesize
 from mock_server.tokens import count_tokens, tokenize
 
@@ -50,7 +50,7 @@ class Completion:
     num_search_queries: int | None = None
     # A fixture's recorded usage, replayed as it is on the final chunk and in the JSON body.
     recorded_usage: dict[str, Any] | None = None
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     # The encoded parts of the body that never change, filled on first use (see `encode_body`).
     # `replace` hands copies the same dict: a planned answer's copies differ only in `id` and
     # `model` (answers.py), which are not in it, and a completion is never changed once planned.
@@ -108,8 +108,18 @@ class Completion:
         if rest is None:
             # `{"citations":…}` less its opening brace: it closes the body.
             rest = self.encoded[object_name] = encode_json(self._rest(object_name))[1:]
-        head = b'{"id":' + encode_json(self.id) + b',"choices":' + choices
-        return head + b',"created":' + str(created).encode() + b',"model":' + encode_json(self.model) + b"," + rest
+        head = b'{"id":' + encode_string(self.id) + b',"choices":' + choices
+        return head + b',"created":' + str(created).encode() + b',"model":' + encode_string(self.model) + b"," + rest
+
+    def renamed(self, id: str, model: str) -> Completion:
+        """This answer under another `id` and `model`: what a planned answer becomes for each request.
+
+        `dataclasses.replace` would run `__init__` over every field again; a copy of the fields
+        costs a fraction of that, and a completion is never changed once planned.
+        """
+        copy = object.__new__(Completion)
+        copy.__dict__.update(self.__dict__, id=id, model=model)
+        return copy
 
     def _choices(self) -> list[dict[str, Any]]:
         return [

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import deque
 
 import anyio
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.errors import MockAPIError, error_response
 from mock_server.ratelimit import RATE_LIMIT_TYPE, namespace_of
+from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
 # The mock's own routes, which no API key reaches.
@@ -72,7 +72,7 @@ class ConcurrencyLimitMiddleware:
         if scope["type"] != "http" or slots is None or scope["path"].startswith(UNCAPPED_PATHS):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = request_headers(scope)
         try:
             key = self.state.keys.authenticate(headers)
         except MockAPIError:

@@ -2,9 +2,9 @@
 
 ASGI has no message for "close the socket without an answer": an app that raises or returns
 before `http.response.start` makes uvicorn (and Starlette's error middleware) send a 500. So
-`ConnectionMiddleware`, outermost, notes the server's transport in the scope while `receive` is
-still uvicorn's own bound method (later middleware such as the journal wrap it), and the faults
-close that transport themselves. In-process (httpx's ASGITransport) there is no transport; the
+the outermost middleware (exchange.py) notes the server's transport in the scope with
+`note_transport` while `receive` is still uvicorn's own bound method (the journal then wraps it),
+and the faults close that transport themselves. In-process (httpx's ASGITransport) there is no transport; the
 callers then fall back to what that transport can show.
 """
 
@@ -14,22 +14,17 @@ import asyncio
 import socket
 import struct
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 TRANSPORT_KEY = "pplx_mock.transport"
 
 
-class ConnectionMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            # uvicorn's h11 and httptools request cycles both keep their connection's transport.
-            transport = getattr(getattr(receive, "__self__", None), "transport", None)
-            if isinstance(transport, asyncio.Transport):
-                scope[TRANSPORT_KEY] = transport
-        await self.app(scope, receive, send)
+def note_transport(scope: Scope, receive: Receive) -> None:
+    """Keep the server's transport in `scope`; call it with the server's own `receive`."""
+    # uvicorn's h11 and httptools request cycles both keep their connection's transport.
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.Transport):
+        scope[TRANSPORT_KEY] = transport
 
 
 def transport_of(scope: Scope) -> asyncio.Transport | None:

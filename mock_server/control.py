@@ -23,7 +23,7 @@ import math
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from mock_server.body import read_json
+from mock_server.body import parse_json, read_body, read_json
 from mock_server.errors import MockAPIError, invalid_parameter
 from mock_server.ratelimit import namespace_of
 from mock_server.state import MockState
@@ -124,7 +124,8 @@ async def reset(request: Request) -> JSONResponse:
     require_local(request)
     state: MockState = request.app.state.mock
     # No body at all resets the caller's namespace: the common case needs no JSON.
-    payload = await read_json(request, 4096) if await request.body() else {}
+    raw = await read_body(request, 4096)
+    payload = parse_json(raw).payload if raw.strip() else {}
     everything = payload.get("all", False) if isinstance(payload, dict) else None
     if not isinstance(everything, bool):
         raise invalid_parameter('Body must be empty, {} or {"all": true}.')

@@ -13,6 +13,8 @@ included) and send each on its own. The applied plan is noted in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +24,7 @@ from mock_server.errors import MockAPIError, error_response
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
+from mock_server.request_headers import bearer_token, request_headers
 from mock_server.sse import DONE, events_of
 from mock_server.state import MockState
 
@@ -43,7 +46,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            plan = self._choose(Headers(scope=scope))
+            plan = self._choose(request_headers(scope))
         except FaultSpecError as exc:
             error = MockAPIError(400, "invalid_mock_fault", f"X-Mock-Fault: {exc}.")
             await error_response(error)(scope, receive, send)
@@ -54,7 +57,7 @@ class FaultMiddleware:
         scope.setdefault("state", {})[FAULT_STATE_KEY] = plan.spec
         await self._apply(plan, scope, receive, send)
 
-    def _choose(self, headers: Headers) -> FaultPlan | None:
+    def _choose(self, headers: Mapping[str, str]) -> FaultPlan | None:
         namespace = namespace_of(headers)
         config = self.state.chaos.config(namespace)
         chaotic = config.draw()
@@ -181,9 +184,3 @@ def malformed(frame: bytes) -> bytes:
     """The event cut in the middle of its JSON (on a character boundary, so it is still UTF-8)."""
     text = frame.decode().removeprefix("data: ").rstrip("\n")
     return b"data: " + text[: max(1, len(text) // 2)].encode() + b"\n\n"
-
-
-def bearer_token(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None

@@ -168,6 +168,8 @@ class Fixture:
 class FixtureStore:
     fixtures: list[Fixture] = field(default_factory=list)
     directory: Path | None = None
+    # Changes whenever a fixture is added, so what was learned from earlier matching can be dropped.
+    generation: int = 0
 
     def label(self, fixture: Fixture | None) -> str | None:
         """How the journal names a fixture: its path below the fixtures directory (None: no fixture)."""
@@ -186,6 +188,7 @@ class FixtureStore:
     def add(self, fixture: Fixture) -> None:
         self.fixtures.append(fixture)
         self.fixtures.sort(key=_precedence)
+        self.generation += 1
 
 
 def load_fixtures(directory: Path) -> FixtureStore:

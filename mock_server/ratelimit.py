@@ -4,7 +4,7 @@ A handler authenticates, then calls `enforce_rate_limit(request, state, <limit n
 request takes a token from its bucket (one per namespace, key and limit) or gets the API's 429
 `request_rate_limit_exceeded` at once. Either way the `X-RateLimit-*` headers (and on a 429
 `Retry-After` and `retry-after-ms`) are recorded for the request (`add_response_headers`), and
-`ResponseHeadersMiddleware` puts them on whatever response the handler ends up sending: JSON, SSE
+`stamp_headers` (middleware.py) puts them on whatever response the handler ends up sending: JSON, SSE
 stream, or a later error.
 
 Header units (the real ones are undocumented): `X-RateLimit-Limit` is the bucket's capacity (the
@@ -17,15 +17,16 @@ same in milliseconds, rounded up, which the official SDKs prefer.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from mock_server.bucket import Decision
 from mock_server.catalog import MODELS
 from mock_server.errors import MockAPIError
 from mock_server.middleware import add_response_headers
+from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
 NAMESPACE_HEADER = "x-mock-namespace"
@@ -34,7 +35,7 @@ RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
 LIMIT_STATE_KEY = "pplx_mock_rate_limit"
 
 
-def namespace_of(headers: Headers) -> str:
+def namespace_of(headers: Mapping[str, str]) -> str:
     """The namespace a request selects with `X-Mock-Namespace`; "" is the default one."""
     return headers.get(NAMESPACE_HEADER, "").strip()
 
@@ -54,12 +55,12 @@ def enforce_rate_limit(request: Request, state: MockState, limit_name: str | Non
     limit = state.limits.get(limit_name) if limit_name is not None else None
     if limit is None:
         return {}
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request_headers(request.scope))
     tier = state.tiers.tier_of(key, namespace)
     decision = state.limiter.acquire((namespace, key, limit.name), limit.capacity(tier), limit.rate(tier))
     headers = rate_limit_headers(decision)
     add_response_headers(request, headers)
-    setattr(request.state, LIMIT_STATE_KEY, limit.name)
+    request.scope["state"][LIMIT_STATE_KEY] = limit.name
     if not decision.allowed:
         wait = int(headers["retry-after-ms"]) / 1000
         message = (

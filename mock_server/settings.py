@@ -26,6 +26,7 @@ LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 ENV_VARS: dict[str, str] = {
     "MOCK_HOST": "host",
     "MOCK_PORT": "port",
+    "MOCK_WORKERS": "workers",
     "MOCK_FIXTURES": "fixtures",
     "MOCK_KEYS_FILE": "keys_file",
     "MOCK_SEED": "seed",
@@ -69,6 +70,8 @@ class Settings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Processes serving the port, each with its own state (see workers.py); read by `pplx-mock serve`.
+    workers: int = Field(default=1, ge=1)
     # None means the starter fixtures shipped with the mock.
     fixtures: Path | None = None
     keys_file: Path | None = None

@@ -36,6 +36,13 @@ def encode_json(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def encode_string(text: str) -> bytes:
+    """`encode_json(text)` for a string; ids and model names need no escaping and skip the encoder."""
+    if text.replace("-", "").isalnum():
+        return b'"' + text.encode() + b'"'
+    return encode_json(text)
+
+
 def data_frame(payload: Any) -> bytes:
     return b"data: " + encode_json(payload) + b"\n\n"
 

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from mock_server.answer_cache import AnswerCache
 from mock_server.auth import KeyStore
+from mock_server.body import BodyCache
 from mock_server.bucket import RateLimiter
 from mock_server.chaos import ChaosStore, parse_rates
 from mock_server.clock import Clock
@@ -36,6 +37,7 @@ class MockState:
     corpus: Corpus = field(default_factory=Corpus)
     jobs: JobStore = field(default_factory=JobStore)
     answers: AnswerCache = field(default_factory=AnswerCache)
+    bodies: BodyCache = field(default_factory=BodyCache)
     open_streams: int = 0
     # Rate limits: the table (empty unless create_app loads one), each key's tier, the buckets.
     limits: LimitTable = field(default_factory=LimitTable)

@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.clock import Clock
+from mock_server.exchange import ExchangeMiddleware
 from mock_server.journal import mask_key
-from mock_server.recorder import JournalMiddleware
 from mock_server.state import MockState
 from tests.conftest import AUTH, TEST_KEY, chat_body, make_app
 
@@ -275,7 +275,7 @@ async def test_a_stream_entry_is_completed_when_the_stream_ends() -> None:
         await send({"type": "http.response.body", "body": b"data: 2\n\n", "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    middleware = JournalMiddleware(streaming_app, state)
+    middleware = ExchangeMiddleware(streaming_app, state)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(middleware, http_scope(), one_message_receive(b'{"model": "sonar-pro"}'), discard)
         await first_sent.wait()
@@ -296,7 +296,7 @@ async def test_fault_injection_notes_reach_the_entry() -> None:
         await send({"type": "http.response.start", "status": 503, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    await JournalMiddleware(faulty_app, state)(http_scope(), one_message_receive(b"{}"), discard)
+    await ExchangeMiddleware(faulty_app, state)(http_scope(), one_message_receive(b"{}"), discard)
     (entry,) = state.journal.entries("ns")
     assert (entry.status, entry.fault, entry.model) == (503, "latency 2s", None)
 
@@ -309,6 +309,6 @@ async def test_an_unhandled_error_is_recorded_as_500() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        await JournalMiddleware(broken_app, state)(http_scope(), one_message_receive(b""), discard)
+        await ExchangeMiddleware(broken_app, state)(http_scope(), one_message_receive(b""), discard)
     (entry,) = state.journal.entries("ns")
     assert (entry.status, entry.done) == (500, True)

@@ -1,0 +1,30 @@
+"""A request's headers as a plain dict, read once and shared by every layer that looks at them.
+
+Starlette's `Headers` scans the raw list on every lookup, and an API request is looked at by
+auth, the namespace, the fault plan, the journal and the rate limiter: a dozen scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.types import Scope
+
+HEADERS_KEY = "pplx_mock.headers"
+
+
+def request_headers(scope: Scope) -> Mapping[str, str]:
+    """Lower-case names to values; of a repeated header, the first value (as `Headers.get` gives)."""
+    headers = scope.get(HEADERS_KEY)
+    if headers is None:
+        headers = scope[HEADERS_KEY] = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in reversed(scope["headers"])
+        }
+    return headers
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

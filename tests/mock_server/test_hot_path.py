@@ -1,0 +1,80 @@
+"""The pieces that make a request cheap must not change what it answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from contract.schemas import ChatCompletionRequest
+from mock_server.body import CACHED_BODY_BYTES, BodyCache
+from mock_server.catalog import MODELS
+from mock_server.completion import synthesize_completion
+from mock_server.corpus import load_corpus
+from mock_server.ids import new_id
+from mock_server.request_headers import bearer_token, request_headers
+from mock_server.sse import encode_json, encode_string
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+
+
+def test_new_ids_are_distinct_version_4_uuids() -> None:
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in list(ids)[:50]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["sonar", "sonar-pro", new_id(), "é-ü", "", "-", 'a"b', "a\\b", "a b", "tab\t", "x\u2028"]
+)
+def test_encode_string_is_encode_json(text: str) -> None:
+    assert encode_string(text) == encode_json(text)
+
+
+def test_the_same_bytes_parse_to_the_same_body_within_the_bound() -> None:
+    cache = BodyCache(size=2)
+    first = cache.parse(b'{"a": 1}')
+    assert cache.parse(b'{"a": 1}') is first and first.payload == {"a": 1}
+    cache.parse(b'{"b": 2}')
+    cache.parse(b'{"c": 3}')
+    assert cache.parse(b'{"a": 1}') is not first, "the least recently used is forgotten"
+
+
+def test_large_and_invalid_bodies_are_not_kept() -> None:
+    cache = BodyCache()
+    large = json.dumps({"text": "x" * CACHED_BODY_BYTES}).encode()
+    assert cache.parse(large) is not cache.parse(large)
+    with pytest.raises(ValueError):
+        cache.parse(b"{not json")
+    with pytest.raises(ValueError):
+        cache.parse(b"\xff")
+
+
+def test_request_headers_take_the_first_value_of_a_name_in_any_case() -> None:
+    scope = {
+        "headers": [(b"Authorization", b"Bearer pplx-one"), (b"authorization", b"Bearer pplx-two"), (b"x-a", b"1")]
+    }
+    headers = request_headers(scope)
+    assert headers == {"authorization": "Bearer pplx-one", "x-a": "1"}
+    assert request_headers(scope) is headers, "read once per request"
+    assert bearer_token(headers) == "pplx-one"
+    assert bearer_token({"authorization": "Basic abc"}) is None
+    assert bearer_token({"authorization": "bearer   "}) is None
+
+
+def test_a_renamed_completion_differs_only_in_id_and_model() -> None:
+    request = ChatCompletionRequest.model_validate({"model": "sonar", "messages": [{"role": "user", "content": "Hi?"}]})
+    planned = synthesize_completion(request, MODELS["sonar"], 0, datetime.date(2026, 11, 23), load_corpus(FIXTURES))
+    copy = planned.renamed("other-id", "sonar-custom")
+    assert (copy.id, copy.model) == ("other-id", "sonar-custom")
+    assert (planned.id, planned.model) != (copy.id, copy.model)
+    for field in dataclasses.fields(planned):
+        if field.name not in {"id", "model"}:
+            assert getattr(copy, field.name) is getattr(planned, field.name), field.name
+    assert json.loads(copy.encode_body(1))["id"] == "other-id"
