@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             # headers, and journals each response as the client gets it.
             Middleware(ExchangeMiddleware, state=state),
             Middleware(FaultMiddleware, state=state),
-            Middleware(ConcurrencyLimitMiddleware, state=state),
+            # Only when a cap is configured: a layer that lets everything through still costs each request.
+            *([Middleware(ConcurrencyLimitMiddleware, state=state)] if settings.max_concurrent_requests else []),
         ],
         exception_handlers={
             MockAPIError: handle_api_error,

@@ -61,7 +61,8 @@ class RateLimiter:
         return Decision(
             allowed=allowed,
             limit=capacity,
-            remaining=int(max(0.0, tokens) + TIME_SLACK * rate),
+            # The slack lets 0.9999998 tokens count as 1, never more than a token's worth.
+            remaining=int(max(0.0, tokens) + min(TIME_SLACK * rate, 0.5)),
             retry_after=0.0 if allowed else (1 - tokens) / rate,
             full_after=max(0.0, capacity - max(0.0, tokens)) / rate,
         )

@@ -143,6 +143,8 @@ def _event_stream(
 async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
     """A non-streamed answer arrives when a stream of it would have finished."""
     settings = state.settings
+    if settings.time_scale == 0:
+        return
     delay = settings.time_scale * (
         settings.time_to_first_token(spec.name) + tokens / settings.tokens_per_second(spec.name)
     )
@@ -150,8 +152,25 @@ async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
         await anyio.sleep(delay)
 
 
+class _EncodedJSON(Response):
+    """A 200 JSON answer whose headers are known to be well formed: `Response.__init__` would check
+    and re-encode them on every request."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, request_id: str) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"x-request-id", request_id.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+
+
 def _json(body: bytes, request_id: str, fixture: Fixture | None) -> Response:
-    headers = {"x-request-id": request_id}
-    if fixture is not None:
-        headers.update(fixture.spec.response.headers)
+    if fixture is None:
+        return _EncodedJSON(body, request_id)
+    headers = {"x-request-id": request_id, **fixture.spec.response.headers}
     return Response(body, 200, headers, "application/json")

@@ -10,6 +10,7 @@ The first rule that gives a tier wins:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Literal
@@ -41,9 +42,9 @@ class Tiers:
         listed = self.keys.listed.get(key) if self.keys.listed is not None else None
         if listed is not None:
             return listed, "keys file"
-        named = _TIER_IN_NAME.search(key)
+        named = tier_in_name(key)
         if named is not None:
-            return int(named.group(1)), "key name"
+            return named, "key name"
         return self.default, "default"
 
     def set(self, key: str, tier: int | None, namespace: str = "") -> None:
@@ -67,3 +68,10 @@ class Tiers:
                 self._overrides.clear()
             else:
                 self._overrides = {k: v for k, v in self._overrides.items() if k[0] != namespace}
+
+
+@functools.lru_cache(maxsize=4096)
+def tier_in_name(key: str) -> int | None:
+    """The tier a key's name gives (`-tier{N}`), or None; looked up on every request, so kept."""
+    named = _TIER_IN_NAME.search(key)
+    return int(named.group(1)) if named is not None else None

@@ -121,3 +121,12 @@ def test_threads_hammering_one_bucket_never_over_admit() -> None:
     sequential = RateLimiter(TickingClock())
     expected = sum(sequential.acquire(KEY, capacity, rate).allowed for _ in range(threads * per_thread))
     assert sum(admitted) == expected
+
+
+def test_remaining_never_exceeds_the_capacity_at_huge_rates() -> None:
+    # A benchmark's "never refuse" limit refills a billion tokens a second: the clock's slack
+    # must not show up as a thousand tokens more than the bucket holds.
+    limiter = RateLimiter(Clock(source=lambda: 1_800_000_000.0))
+    for taken in range(1, 4):
+        decision = limiter.acquire(KEY, 1_000_000_000, 1e9)
+        assert decision.allowed and decision.remaining == 1_000_000_000 - taken
