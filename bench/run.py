@@ -1,14 +1,19 @@
 """The mock's own speed, side by side with the physical limit of its stack, in one run.
 
     python bench/run.py [--duration 5] [--connections 64] [--runs 3] [--warmup 2] [--quick] [--check]
+                        [--no-aged] [--output bench/RESULTS.md]
 
-Starts two uvicorn processes on loopback, each pinned to the same core with `taskset`:
+Starts uvicorn processes on loopback, each pinned to the same core with `taskset`:
 
-- the mock, `python -m mock_server serve --time-scale 0 --log-level warning`, with every feature
-  on: auth, validation, fixture lookup, the journal, and rate limiting with a limits file so large
-  that nothing is refused but the limiter still runs (default tier 5);
+- the mock, `python -m mock_server serve --time-scale 0 --log-level warning --journal-size 100000`,
+  with every feature on: auth, validation, fixture lookup, the journal, and rate limiting with a
+  limits file so large that nothing is refused but the limiter still runs (default tier 5). Its
+  journal and buckets are emptied (`POST /_mock/reset`) before each measured run: it is the fresh mock;
 - `bench/bare_app.py`, a bare Starlette app answering with the very bytes the mock sent for the
-  same requests (captured from the running mock at start-up).
+  same requests (captured from the running mock at start-up);
+- unless `--no-aged`, the aged mock: the same command, first sent 110,000 requests by wrk cycling
+  through 10,000 keys (`pplx-bench-00000` …, all on the default tier), so that its journal is full
+  (100,000 entries) and has dropped 10,000, and it holds 10,000 keys' buckets; never reset.
 
 `wrk`, pinned to another core, loads each in turn (a Lua script sends the POST body and prints
 its summary): after a warm-up, `--runs` runs of `--duration` seconds alternate between the two
@@ -18,10 +23,15 @@ servers, and the median of the runs is reported. The table compares them with th
   with one connection ≤ 1.4× bare;
 - streamed completion (sonar, `max_tokens` 50: 50 content chunks and a finishing chunk): chunks/s
   at `--connections` ≥ 0.6× bare;
-- the mock's idle resident memory after start-up and warm-up (VmRSS) ≤ 80 MiB.
+- the mock's idle resident memory after start-up and warm-up (VmRSS) ≤ 80 MiB;
+- history (issue 7): the aged mock's JSON requests/s at `--connections` ≥ 0.9× the fresh mock's, in
+  runs alternating with the others; its VmRSS grows by at most 2 MiB between 100,000 and 110,000
+  requests (bounded memory). Its VmRSS is also read after the measured runs.
 
-`--check` exits with status 1 when a target is missed. Needs Linux (`/proc`, `taskset`) and `wrk`,
-which is installed with `apt-get install -y wrk` when missing and running as root.
+`--output FILE` also writes the tables as Markdown with the date, the machine, the command line and
+the load average before and after. `--check` exits with status 1 when a target is missed. Needs
+Linux (`/proc`, `taskset`) and `wrk`, which is installed with `apt-get install -y wrk` when missing
+and running as root.
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -58,14 +70,19 @@ extends = "rl-v3"
 requests = 1000000000
 period = 1
 """
-LUA_TEMPLATE = """\
-local f = assert(io.open(%(body)s, "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer %(key)s"
-
+# Every mock runs with the journal size the aged one needs, so that fresh and aged differ only by history.
+JOURNAL_SIZE = 100_000
+AGED_KEYS = 10_000
+# Requests past a full journal: the aged mock's memory must not grow while it drops the oldest entries.
+OVERFILL = 10_000
+# No `-tier{N}` part in the name: every key is on the default tier (tiers.py).
+AGED_KEY_PREFIX = "pplx-bench-"
+# The aged mock's VmRSS may grow this much between a full journal and OVERFILL requests more.
+BOUNDED_GROWTH_MIB = 2.0
+AGED_TARGET = 0.9
+# Longest a fill may take (seconds), far beyond what 110,000 requests need.
+FILL_LIMIT_S = 600
+DONE_TEMPLATE = """\
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -75,6 +92,46 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
+LUA_TEMPLATE = (
+    """\
+local f = assert(io.open(%(body)s, "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+
+"""
+    + DONE_TEMPLATE
+)
+FILL_LUA_TEMPLATE = (
+    """\
+local f = assert(io.open(%(body)s, "rb"))
+local body = f:read("*a")
+f:close()
+local headers = {["Content-Type"] = "application/json"}
+local keys, count, sent, answered = %(keys)d, %(count)d, 0, 0
+
+-- The keys in turn, round and round: each gets its bucket and its share of the journal.
+request = function()
+  headers["Authorization"] = string.format("Bearer %(prefix)s%%05d", sent %% keys)
+  sent = sent + 1
+  return wrk.format("POST", nil, headers, body)
+end
+
+-- wrk has no request count: after `count` answers the thread stops sending and leaves a flag file,
+-- and bench/run.py interrupts wrk, whose main thread would otherwise sleep out its -d.
+response = function(status, response_headers, response_body)
+  answered = answered + 1
+  if answered == count then
+    assert(io.open(%(flag)s, "w")):close()
+    wrk.thread:stop()
+  end
+end
+
+"""
+    + DONE_TEMPLATE
+)
 
 
 @dataclass(frozen=True)
@@ -119,17 +176,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-cpu", type=int, default=1, help="core both servers are pinned to (default 1)")
     parser.add_argument("--wrk-cpu", type=int, default=0, help="core wrk is pinned to (default 0)")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    parser.add_argument(
+        "--aged",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"also measure a mock aged by {JOURNAL_SIZE + OVERFILL:,} requests from {AGED_KEYS:,} keys (default on)",
+    )
+    parser.add_argument("--output", type=Path, metavar="FILE", help="also write the results as Markdown to FILE")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.runs, args.warmup = 2.0, 1, 1.0
     wrk = ensure_wrk()
     pin = pinning(args.server_cpu, args.wrk_cpu)
+    started, load_before = datetime.datetime.now(datetime.UTC), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pplx-bench-") as tmp:
         results = benchmark(args, wrk, pin, Path(tmp))
-    print(describe_machine(args, wrk, pin))
+    load = (load_before, os.getloadavg())
+    machine = describe_machine(args, wrk, pin)
+    tables, passed = render(results, args.connections)
+    print(machine)
+    print(f"load average (1, 5, 15 min): {describe_load(load)}")
     print()
-    table, passed = render(results, args.connections)
-    print(table)
+    print(tables)
+    if args.output:
+        command = command_line(sys.argv[1:] if argv is None else argv)
+        args.output.write_text(results_markdown(started, machine, command, load, tables), encoding="utf-8")
+        print(f"\nbench: wrote {args.output}", file=sys.stderr)
     return 1 if args.check and not passed else 0
 
 
@@ -217,17 +289,29 @@ def post(url: str, payload: dict[str, Any]) -> bytes:
         return body
 
 
+def control(server: Server, path: str, payload: dict[str, Any] | None = None) -> Any:
+    """GET (or with `payload`, POST) one of the mock's `/_mock/` routes; the decoded answer."""
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(server.url + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def mock_command(pin: dict[str, list[str]], port: int, limits: Path) -> list[str]:
+    return [
+        *pin["server"],
+        *[sys.executable, "-m", "mock_server", "serve", "--time-scale", "0", "--log-level", "warning"],
+        *["--port", str(port), "--rate-limits", str(limits), "--default-tier", "5"],
+        *["--journal-size", str(JOURNAL_SIZE)],
+    ]
+
+
 @contextlib.contextmanager
 def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Server, bare_app.Payloads]]:
     limits = tmp / "limits.toml"
     limits.write_text(LIMITS_TOML)
     mock_port, bare_port = free_port(), free_port()
-    mock_cmd = [
-        *pin["server"],
-        *[sys.executable, "-m", "mock_server", "serve", "--time-scale", "0", "--log-level", "warning"],
-        *["--port", str(mock_port), "--rate-limits", str(limits), "--default-tier", "5"],
-    ]
-    mock = start("mock", mock_cmd, clean_env(), mock_port, tmp / "mock.log")
+    mock = start("mock", mock_command(pin, mock_port, limits), clean_env(), mock_port, tmp / "mock.log")
     try:
         payloads = bare_app.Payloads.from_sse(
             post(mock.url, bare_app.JSON_REQUEST), post(mock.url, bare_app.STREAM_REQUEST)
@@ -255,6 +339,23 @@ def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Serv
         stop(mock)
 
 
+@contextlib.contextmanager
+def aged_server(wanted: bool, pin: dict[str, list[str]], tmp: Path, fresh: Server) -> Iterator[Server | None]:
+    """A third mock, started like the fresh one (not yet aged: see `age`), or None when not `wanted`."""
+    if not wanted:
+        yield None
+        return
+    port = free_port()
+    aged = start("aged", mock_command(pin, port, tmp / "limits.toml"), clean_env(), port, tmp / "aged.log")
+    try:
+        for request in (bare_app.JSON_REQUEST, bare_app.STREAM_REQUEST):
+            if bare_app.comparable(post(aged.url, request)) != bare_app.comparable(post(fresh.url, request)):
+                raise RuntimeError(f"the aged mock's answer differs from the fresh one's for {request}")
+        yield aged
+    finally:
+        stop(aged)
+
+
 # --- measuring ---------------------------------------------------------------------------------
 
 
@@ -266,17 +367,113 @@ def lua_script(tmp: Path, name: str, request: dict[str, Any]) -> Path:
     return script
 
 
-def run_wrk(wrk: str, pin: list[str], script: Path, url: str, connections: int, seconds: float) -> Run:
-    command = [
+def bench_key(index: int) -> str:
+    """The aged mock's `index`th key, as the fill script writes it."""
+    return f"{AGED_KEY_PREFIX}{index:05d}"
+
+
+def fill_script(tmp: Path, count: int, keys: int = AGED_KEYS) -> tuple[Path, Path]:
+    """A wrk script that sends JSON_REQUEST with `keys` keys in turn until `count` answers; and its flag file."""
+    body = tmp / "fill.json"
+    body.write_text(json.dumps(bare_app.JSON_REQUEST))
+    flag = tmp / f"fill-{count}.done"
+    flag.unlink(missing_ok=True)
+    script = tmp / f"fill-{count}.lua"
+    values = {"body": json.dumps(str(body)), "flag": json.dumps(str(flag)), "mark": RESULT_MARK}
+    script.write_text(FILL_LUA_TEMPLATE % {**values, "keys": keys, "count": count, "prefix": AGED_KEY_PREFIX})
+    return script, flag
+
+
+def wrk_command(wrk: str, pin: list[str], script: Path, url: str, connections: int, seconds: float) -> list[str]:
+    return [
         *pin,
         *[wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"],
         *["-s", str(script), url + "/chat/completions"],
     ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def parse_run(output: str) -> Run:
     line = next((line for line in output.splitlines() if line.startswith(RESULT_MARK)), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{output}")
     return Run(**json.loads(line[len(RESULT_MARK) :]))
+
+
+def run_wrk(wrk: str, pin: list[str], script: Path, url: str, connections: int, seconds: float) -> Run:
+    command = wrk_command(wrk, pin, script, url, connections, seconds)
+    return parse_run(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def run_wrk_until(wrk: str, pin: list[str], script: Path, flag: Path, url: str, connections: int) -> Run:
+    """Run a fill script until it leaves its flag file, then interrupt wrk (it prints its summary on SIGINT)."""
+    command = wrk_command(wrk, pin, script, url, connections, FILL_LIMIT_S + 10)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + FILL_LIMIT_S
+    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    output, errors = process.communicate(timeout=60)
+    if not flag.exists():
+        raise RuntimeError(f"wrk did not finish its fill within {FILL_LIMIT_S} s:\n{output}{errors}")
+    return parse_run(output)
+
+
+@dataclass(frozen=True)
+class Reading:
+    # Requests the mock has journaled since start-up (the newest entry's `seq`), and its VmRSS then.
+    requests: int
+    rss_mib: float
+
+
+@dataclass
+class History:
+    """The aged mock's memory: with a full journal, OVERFILL requests later, and after the measured runs."""
+
+    keys: int
+    journal_size: int
+    full: Reading
+    # After listing the newest entries to check the keys: where growth is counted from.
+    checked: Reading
+    overfull: Reading
+    fill_rps: float
+    after_runs: Reading | None = None
+
+
+def journaled(server: Server) -> int:
+    newest = control(server, "/_mock/requests?limit=1")["requests"]
+    return int(newest[-1]["seq"]) if newest else 0
+
+
+def reading(server: Server) -> Reading:
+    time.sleep(0.5)
+    return Reading(journaled(server), server.rss_mib())
+
+
+def age(server: Server, wrk: str, pin: list[str], tmp: Path, connections: int) -> History:
+    """Fill the journal of `server` with AGED_KEYS keys in turn, then OVERFILL requests more."""
+    fills = [fill(server, wrk, pin, tmp, connections, JOURNAL_SIZE - journaled(server))]
+    full = reading(server)
+    # The newest 2 × AGED_KEYS entries hold every key, whatever order the connections' requests came in.
+    # Keys are masked to their last 4 characters, which differ for every one of the 10,000 keys.
+    newest = control(server, f"/_mock/requests?limit={2 * AGED_KEYS}")["requests"]
+    keys = {entry["key"] for entry in newest}
+    if len(keys) != AGED_KEYS or any(entry["status"] != 200 or entry["limit"] != "sonar" for entry in newest):
+        raise RuntimeError(f"aging {server.name}: {len(keys)} keys in the newest entries, or a refused request")
+    # The memory that listing left behind is not the journal's: growth is counted from here.
+    checked = reading(server)
+    fills.append(fill(server, wrk, pin, tmp, connections, OVERFILL))
+    fill_rps = sum(run.requests for run in fills) / sum(run.duration_us / 1e6 for run in fills)
+    return History(AGED_KEYS, JOURNAL_SIZE, full, checked, reading(server), fill_rps)
+
+
+def fill(server: Server, wrk: str, pin: list[str], tmp: Path, connections: int, count: int) -> Run:
+    script, flag = fill_script(tmp, count)
+    print(f"bench: aging {server.name}: {count:,} requests from {AGED_KEYS:,} keys", file=sys.stderr)
+    run = run_wrk_until(wrk, pin, script, flag, server.url, connections)
+    if run.non2xx or run.socket_errors or run.requests < count:
+        raise RuntimeError(f"aging {server.name}: {run}")
+    return run
 
 
 @dataclass
@@ -286,6 +483,7 @@ class Results:
     rss_mib: dict[str, float]
     peak_rss_mib: dict[str, float]
     chunks_per_stream: int
+    history: History | None = None
 
 
 def benchmark(args: argparse.Namespace, wrk: str, pin: dict[str, list[str]], tmp: Path) -> Results:
@@ -294,95 +492,145 @@ def benchmark(args: argparse.Namespace, wrk: str, pin: dict[str, list[str]], tmp
         "json1": (lua_script(tmp, "json", bare_app.JSON_REQUEST), 1),
         "sse": (lua_script(tmp, "sse", bare_app.STREAM_REQUEST), args.connections),
     }
+    # The aged mock is measured where issue 7 sets its target: non-streamed answers.
+    aged_scenarios = ("json", "json1")
     runs: dict[str, dict[str, list[Run]]] = {name: {"bare": [], "mock": []} for name in scenarios}
-    with servers(pin, tmp) as (mock, bare, payloads):
+    with servers(pin, tmp) as (mock, bare, payloads), aged_server(args.aged, pin, tmp, mock) as aged:
+        history = age(aged, wrk, pin["wrk"], tmp, args.connections) if aged else None
         both = (bare, mock)
-        for server in both:
-            for name in ("json", "sse"):
+        for server in both if aged is None else (*both, aged):
+            for name in ("json", "sse") if server is not aged else aged_scenarios[:1]:
                 script, connections = scenarios[name]
                 print(f"bench: warm-up {server.name} {name} {args.warmup:g} s", file=sys.stderr)
                 run_wrk(wrk, pin["wrk"], script, server.url, connections, args.warmup)
+        # The fresh mock starts each run with an empty journal and no buckets: only the aged one has history.
+        control(mock, "/_mock/reset", {"all": True})
         time.sleep(0.5)
         rss = {server.name: server.rss_mib() for server in both}
         for name, (script, connections) in scenarios.items():
+            loaded = (*both, aged) if aged is not None and name in aged_scenarios else both
             for index in range(args.runs):
-                # Alternating servers spreads any drift of the machine over both.
-                for server in both if index % 2 == 0 else both[::-1]:
+                # Alternating servers spreads any drift of the machine over them all.
+                for server in loaded if index % 2 == 0 else loaded[::-1]:
+                    if server is mock:
+                        control(mock, "/_mock/reset", {"all": True})
                     run = run_wrk(wrk, pin["wrk"], script, server.url, connections, args.duration)
-                    runs[name][server.name].append(run)
+                    runs[name].setdefault(server.name, []).append(run)
                     print(
                         f"bench: {name:5} {server.name:4} run {index + 1}: {run.rps:8.0f} req/s "
                         f"p50 {run.p50_us / 1000:6.2f} ms p99 {run.p99_us / 1000:6.2f} ms",
                         file=sys.stderr,
                     )
         peak = {server.name: server.rss_mib("VmHWM") for server in both}
+        if aged is not None and history is not None:
+            history.after_runs = reading(aged)
+            peak[aged.name] = aged.rss_mib("VmHWM")
     # Events before `data: [DONE]`: the content chunks and the finishing chunk.
-    return Results(runs, rss, peak, len(payloads.frames) - 1)
+    return Results(runs, rss, peak, len(payloads.frames) - 1, history)
 
 
 # --- reporting ---------------------------------------------------------------------------------
 
 
 def median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(run, field) for run in runs)
+    return float(statistics.median(getattr(run, field) for run in runs))
+
+
+Row = tuple[str, float, float, str, str, bool | None]
+
+
+def ratio_row(metric: str, base: float, measured: float, fmt: str, bound: float | None, higher: bool) -> Row:
+    """A row comparing `measured` with `base`; `bound` on their ratio, reached from above when `higher`."""
+    if bound is None:
+        return (metric, base, measured, fmt, "", None)
+    ratio = measured / base
+    ok = ratio >= bound if higher else ratio <= bound
+    return (metric, base, measured, fmt, f"{'≥' if higher else '≤'} {bound:g}×", ok)
+
+
+def table(base: str, measured: str, rows: list[Row]) -> list[str]:
+    lines = [f"| metric | {base} | {measured} | ratio | target | pass |", "|---|---:|---:|---:|---|---|"]
+    for metric, left, right, fmt, target, ok in rows:
+        lines.append(f"| {metric} | {left:{fmt}} | {right:{fmt}} | {right / left:.2f}× | {target} | {verdict(ok)} |")
+    return lines
+
+
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "**no**")
 
 
 def render(results: Results, connections: int) -> tuple[str, bool]:
+    """The tables (Markdown), and whether every target was met."""
     json_c, json_1, sse = results.runs["json"], results.runs["json1"], results.runs["sse"]
     chunks = results.chunks_per_stream
-    rows: list[tuple[str, float, float, str, str, bool | None]] = []
-
-    def ratio_row(metric: str, bare: float, mock: float, fmt: str, bound: float | None, higher: bool) -> None:
-        ratio = mock / bare
-        if bound is None:
-            rows.append((metric, bare, mock, fmt, "", None))
-            return
-        ok = ratio >= bound if higher else ratio <= bound
-        rows.append((metric, bare, mock, fmt, f"{'≥' if higher else '≤'} {bound:g}×", ok))
 
     def ms(runs: list[Run], field: str) -> float:
         return median(runs, field) / 1000
 
-    ratio_row(
-        f"JSON req/s, {connections} conns",
-        median(json_c["bare"], "rps"),
-        median(json_c["mock"], "rps"),
-        ".0f",
-        0.7,
-        True,
+    def json_rows(base: str, measured: str, targets: dict[str, float | None]) -> list[Row]:
+        return [
+            ratio_row(
+                f"JSON req/s, {connections} conns",
+                median(json_c[base], "rps"),
+                median(json_c[measured], "rps"),
+                ".0f",
+                targets.get("rps"),
+                True,
+            ),
+            ratio_row(
+                f"JSON p99 ms, {connections} conns",
+                ms(json_c[base], "p99_us"),
+                ms(json_c[measured], "p99_us"),
+                ".2f",
+                targets.get("p99"),
+                False,
+            ),
+            ratio_row(
+                f"JSON p50 ms, {connections} conns",
+                ms(json_c[base], "p50_us"),
+                ms(json_c[measured], "p50_us"),
+                ".2f",
+                None,
+                False,
+            ),
+            ratio_row(
+                "JSON p50 ms, 1 conn",
+                ms(json_1[base], "p50_us"),
+                ms(json_1[measured], "p50_us"),
+                ".2f",
+                targets.get("p50_1"),
+                False,
+            ),
+            ratio_row(
+                "JSON req/s, 1 conn", median(json_1[base], "rps"), median(json_1[measured], "rps"), ".0f", None, True
+            ),
+        ]
+
+    rows = json_rows("bare", "mock", {"rps": 0.7, "p99": 2.0, "p50_1": 1.4})
+    rows.append(
+        ratio_row(
+            f"SSE chunks/s, {connections} conns",
+            median(sse["bare"], "rps") * chunks,
+            median(sse["mock"], "rps") * chunks,
+            ".0f",
+            0.6,
+            True,
+        )
     )
-    ratio_row(
-        f"JSON p99 ms, {connections} conns",
-        ms(json_c["bare"], "p99_us"),
-        ms(json_c["mock"], "p99_us"),
-        ".2f",
-        2.0,
-        False,
-    )
-    ratio_row(
-        f"JSON p50 ms, {connections} conns",
-        ms(json_c["bare"], "p50_us"),
-        ms(json_c["mock"], "p50_us"),
-        ".2f",
-        None,
-        False,
-    )
-    ratio_row("JSON p50 ms, 1 conn", ms(json_1["bare"], "p50_us"), ms(json_1["mock"], "p50_us"), ".2f", 1.4, False)
-    ratio_row("JSON req/s, 1 conn", median(json_1["bare"], "rps"), median(json_1["mock"], "rps"), ".0f", None, True)
-    ratio_row(
-        f"SSE chunks/s, {connections} conns",
-        median(sse["bare"], "rps") * chunks,
-        median(sse["mock"], "rps") * chunks,
-        ".0f",
-        0.6,
-        True,
-    )
-    ratio_row(
-        f"SSE p99 ms, {connections} conns", ms(sse["bare"], "p99_us"), ms(sse["mock"], "p99_us"), ".2f", None, False
+    rows.append(
+        ratio_row(
+            f"SSE p99 ms, {connections} conns", ms(sse["bare"], "p99_us"), ms(sse["mock"], "p99_us"), ".2f", None, False
+        )
     )
     bare_rss, mock_rss = results.rss_mib["bare"], results.rss_mib["mock"]
     rows.append(("idle RSS MiB (VmRSS)", bare_rss, mock_rss, ".1f", "mock ≤ 80 MiB", mock_rss <= 80))
     rows.append(("peak RSS MiB (VmHWM)", results.peak_rss_mib["bare"], results.peak_rss_mib["mock"], ".1f", "", None))
+    lines = table("bare", "mock", rows)
+    verdicts = [ok for *_, ok in rows]
+    if results.history is not None:
+        aged, aged_verdicts = render_history(results, results.history, json_rows("mock", "aged", {"rps": AGED_TARGET}))
+        lines += ["", *aged]
+        verdicts += aged_verdicts
 
     errors = [
         f"{scenario} {server}: {sum(r.socket_errors for r in runs)} socket errors, "
@@ -391,13 +639,80 @@ def render(results: Results, connections: int) -> tuple[str, bool]:
         for server, runs in by_server.items()
         if any(r.socket_errors or r.non2xx for r in runs)
     ]
-    lines = ["| metric | bare | mock | ratio | target | pass |", "|---|---:|---:|---:|---|---|"]
-    for metric, bare, mock, fmt, target, ok in rows:
-        verdict = "" if ok is None else ("yes" if ok else "**no**")
-        lines.append(f"| {metric} | {bare:{fmt}} | {mock:{fmt}} | {mock / bare:.2f}× | {target} | {verdict} |")
     lines += [f"\nbench: ERROR {line}" for line in errors]
-    passed = not errors and all(ok is not False for *_, ok in rows)
+    passed = not errors and all(ok is not False for ok in verdicts)
     return "\n".join(lines), passed
+
+
+def render_history(results: Results, history: History, rows: list[Row]) -> tuple[list[str], list[bool | None]]:
+    """The aged mock against the fresh one, and its memory as its history grows."""
+    fresh_rss = results.rss_mib["mock"]
+    rows.append(("idle RSS MiB (VmRSS)", fresh_rss, history.full.rss_mib, ".1f", "", None))
+    if "aged" in results.peak_rss_mib:
+        rows.append(
+            ("peak RSS MiB (VmHWM)", results.peak_rss_mib["mock"], results.peak_rss_mib["aged"], ".1f", "", None)
+        )
+    grown = history.full.rss_mib - fresh_rss
+    # What OVERFILL more entries would add if nothing were ever dropped.
+    unbounded = grown * OVERFILL / history.journal_size
+    overgrowth = history.overfull.rss_mib - history.checked.rss_mib
+    bounded = overgrowth <= BOUNDED_GROWTH_MIB
+    lines = [
+        f"Aged mock: journal of {history.journal_size:,} entries (full) from {history.keys:,} keys, each with "
+        f"its bucket, filled at {history.fill_rps:,.0f} req/s; fresh: the same command, emptied before each run.",
+        "",
+        *table("fresh", "aged", rows),
+        "",
+        "| aged mock | requests so far | VmRSS MiB | growth MiB | target | pass |",
+        "|---|---:|---:|---:|---|---|",
+        f"| journal full | {history.full.requests:,} | {history.full.rss_mib:.1f} | {grown:+.1f} over fresh, "
+        f"{grown * 2**20 / history.journal_size:,.0f} B an entry (buckets included) |  |  |",
+        f"| listed the newest {2 * history.keys:,} | {history.checked.requests:,} | {history.checked.rss_mib:.1f} | "
+        f"{history.checked.rss_mib - history.full.rss_mib:+.1f} |  |  |",
+        f"| {OVERFILL:,} more | {history.overfull.requests:,} | {history.overfull.rss_mib:.1f} | {overgrowth:+.1f} | "
+        f"≤ {BOUNDED_GROWTH_MIB:g} (unbounded: {unbounded:+.1f}) | {verdict(bounded)} |",
+    ]
+    if history.after_runs is not None:
+        after = history.after_runs
+        lines.append(
+            f"| after the measured runs | {after.requests:,} | {after.rss_mib:.1f} | "
+            f"{after.rss_mib - history.checked.rss_mib:+.1f} |  |  |"
+        )
+    return lines, [*(ok for *_, ok in rows), bounded]
+
+
+def describe_load(load: tuple[tuple[float, float, float], tuple[float, float, float]]) -> str:
+    before, after = (" ".join(f"{value:.2f}" for value in values) for values in load)
+    return f"{before} before, {after} after"
+
+
+def command_line(argv: list[str]) -> str:
+    """How this run was started, with paths below the working directory made relative."""
+
+    def shown(path: str) -> str:
+        absolute = Path(path).absolute()
+        return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else path
+
+    return shlex.join([shown(sys.executable), shown(__file__), *argv])
+
+
+def results_markdown(
+    started: datetime.datetime,
+    machine: str,
+    command: str,
+    load: tuple[tuple[float, float, float], tuple[float, float, float]],
+    tables: str,
+) -> str:
+    return (
+        f"# Benchmark results\n\n"
+        f"Written by `bench/run.py --output`; see README, Performance, for what is measured and the targets.\n\n"
+        f"- Started: {started:%Y-%m-%d %H:%M} UTC\n"
+        f"- Machine: {machine}\n"
+        f"- Load average (1, 5, 15 min): {describe_load(load)}\n"
+        f"- Command, from the repository root:\n\n"
+        f"  ```bash\n  {command}\n  ```\n\n"
+        f"{tables}\n"
+    )
 
 
 def describe_machine(args: argparse.Namespace, wrk: str, pin: dict[str, list[str]]) -> str:

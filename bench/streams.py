@@ -1,0 +1,376 @@
+"""Many paced streams at once on one mock process: chunk lateness and memory per open stream.
+
+    python bench/streams.py [--streams 10000] [--tokens-per-second 30] [--max-tokens 200]
+                            [--ramp 10] [--duration 20] [--quick] [--check]
+
+Starts the mock as its own uvicorn process on loopback, pinned to one core with `taskset`
+(`--server-cpu`, default 1), with rate limits off and the time scale that gives sonar
+`--tokens-per-second` (sonar's 90 tokens/s and 0.8 s to the first token, both multiplied by the
+scale: 30 tokens/s is time scale 3, first token after 2.4 s). It is started with
+`uvicorn.run(create_app(settings), backlog=…)` rather than `pplx-mock serve`, whose backlog is
+uvicorn's 2048, and with its open-files limit raised to the hard limit.
+
+This process is the client, pinned to another core (`--client-cpu`, default 0): `--streams`
+keep-alive connections, opened evenly over `--ramp` seconds, each sending a streamed sonar
+completion (`"stream": true`, `"disable_search": true` so that a chunk carries no search results,
+`max_tokens`) and, when it ends, the next, until `--duration` seconds after the ramp: so
+`--streams` streams stay open through the measured time however long one lasts. See
+`bench/stream_client.py` for the reader and how lateness is counted. Printed, with the targets
+side by side:
+
+- streams started, completed, and failed or cut short by `--timeout`; the peak of streams open at
+  once, as the mock reports them (`open_streams` of `GET /healthz`, sampled every 0.25 s) and as the
+  client counts them; streams started and chunks received per second while all are open;
+- every chunk's lateness against its schedule (p50, p99, max; streams cut short count too), the
+  first chunks' alone, and the client's own loop lag and both processes' CPU use (if the client
+  lags, it was the bottleneck, not the mock);
+- the mock's CPU per chunk and resident memory: idle after start-up (VmRSS), with the most streams
+  open, after they all closed, the peak (VmHWM), and memory per open stream = (open - idle) / open.
+
+Targets (issue 7): all `--streams` open at once in the mock, none failed or cut short, chunk
+lateness p99 ≤ 50 ms, peak resident memory < 1 GiB. `--check` exits with status 1 when one is
+missed. `--quick` is a smoke run (50 streams of 20 tokens, about 8 s): it checks that the benchmark
+works, not figures. The whole run stops by itself (`--timeout`). Needs Linux (`/proc`, `taskset`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stream_client import LoopLag, Schedule, Tally, connect, http_request
+
+from mock_server.catalog import MODELS
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+API_KEY = "pplx-bench"
+MODEL = "sonar"
+# A question whose synthesized answer is longer than 200 tokens, so that `max_tokens` sets the length.
+QUESTION = "Write a long overview of the history of the printing press"
+# The mock as `pplx-mock serve` builds it, with a larger accept queue (capped by net.core.somaxconn).
+SERVE = """\
+import sys, uvicorn
+from mock_server.app import create_app
+from mock_server.settings import load_settings
+port, scale, backlog = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+settings = load_settings({"port": port, "time_scale": scale, "rate_limits": "off", "log_level": "warning"}, environ={})
+uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", backlog=backlog)
+"""
+LATENESS_TARGET_MS = 50
+RSS_TARGET_MIB = 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=10_000, help="streams open at once (default 10000)")
+    parser.add_argument("--tokens-per-second", type=float, default=30, help="each stream's pace (default 30)")
+    parser.add_argument("--max-tokens", type=int, default=200, help="content chunks per stream (default 200)")
+    parser.add_argument("--ramp", type=float, default=10, help="seconds over which connections open (default 10)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds of load after the ramp (default 20)")
+    parser.add_argument(
+        "--timeout", type=float, help="hard limit of the whole load (default: its planned length + 30 s)"
+    )
+    parser.add_argument("--quick", action="store_true", help="50 streams of 20 tokens: a smoke run, not figures")
+    parser.add_argument("--server-cpu", type=int, default=1, help="core the mock is pinned to (default 1)")
+    parser.add_argument("--client-cpu", type=int, default=0, help="core this client is pinned to (default 0)")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.streams, args.max_tokens, args.ramp, args.duration = 50, 20, 0.5, 3.0
+    spec = MODELS[MODEL]
+    args.time_scale = spec.tokens_per_second / args.tokens_per_second
+    schedule = Schedule(spec.time_to_first_token * args.time_scale, 1 / args.tokens_per_second, args.max_tokens)
+    stream_seconds = schedule.offset(args.max_tokens, args.max_tokens)
+    if args.timeout is None:
+        args.timeout = args.ramp + args.duration + stream_seconds + 30
+    pin = pinning(args.server_cpu, args.client_cpu)
+    raise_open_files_limit()
+    load_average = os.getloadavg()
+    with serving(args, pin) as server:
+        idle = server.memory()
+        if pin:
+            os.sched_setaffinity(0, {args.client_cpu})
+        result = asyncio.run(run_load(args, server, schedule))
+        result.idle_kib = idle["VmRSS"]
+        time.sleep(0.5)
+        result.after_kib = server.memory()["VmRSS"]
+        result.hwm_kib = server.memory()["VmHWM"]
+    print(describe(args, pin, load_average, os.getloadavg()))
+    print()
+    table, passed = render(result, args)
+    print(table)
+    return 1 if args.check and not passed else 0
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def memory(self) -> dict[str, int]:
+        """VmRSS and VmHWM in KiB."""
+        fields = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0])
+        return fields
+
+    def cpu_seconds(self) -> float:
+        # utime and stime, fields 14 and 15 of /proc/PID/stat (after the parenthesised name).
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pinning(server_cpu: int, client_cpu: int) -> list[str]:
+    """The `taskset` prefix for the mock; empty (with a warning) when pinning is impossible."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if not shutil.which("taskset") or server_cpu == client_cpu or not {server_cpu, client_cpu} <= cpus:
+        print(
+            f"bench: cannot pin the mock to core {server_cpu} and the client to {client_cpu}: unpinned", file=sys.stderr
+        )
+        return []
+    return ["taskset", "-c", str(server_cpu)]
+
+
+def raise_open_files_limit() -> None:
+    # One socket per stream on each side; the usual soft limit is 1024.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving(args: argparse.Namespace, pin: list[str]) -> Iterator[Server]:
+    port = free_port()
+    backlog = max(2048, args.streams)
+    command = [*pin, sys.executable, "-c", SERVE, str(port), repr(args.time_scale), str(backlog)]
+    # A developer's own MOCK_* settings must not change what is measured.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MOCK_")}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=raise_open_files_limit
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not healthy(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the mock did not start (status {process.poll()})")
+            time.sleep(0.1)
+        warm_up(port, args.max_tokens)
+        time.sleep(0.5)
+        yield Server(process, port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def healthy(port: int) -> bool:
+    with contextlib.suppress(OSError), urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as answer:
+        return bool(answer.status == 200)
+    return False
+
+
+def warm_up(port: int, max_tokens: int) -> None:
+    # The first request pays for lazy imports and plans the answer (then cached): not what is measured.
+    body = json.dumps(stream_request(max_tokens)).encode()
+    with socket.create_connection((HOST, port), timeout=30) as sock:
+        sock.sendall(http_request(HOST, port, body, API_KEY))
+        if not sock.recv(4096).startswith(b"HTTP/1.1 200 "):
+            raise RuntimeError("the mock refused the benchmark's request")
+
+
+def stream_request(max_tokens: int) -> dict[str, Any]:
+    return {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": QUESTION}],
+        "stream": True,
+        "disable_search": True,
+        "max_tokens": max_tokens,
+    }
+
+
+# --- the load ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    tally: Tally
+    lag: array[float]
+    # (seconds since the ramp began, open_streams reported by the mock, VmRSS KiB)
+    samples: list[tuple[float, int, int]] = field(default_factory=list)
+    cpu_share: float = 0.0
+    client_cpu_share: float = 0.0
+    chunks_per_second: float = 0.0
+    requests_per_second: float = 0.0
+    timed_out: int = 0
+    idle_kib: int = 0
+    after_kib: int = 0
+    hwm_kib: int = 0
+
+
+async def run_load(args: argparse.Namespace, server: Server, schedule: Schedule) -> Result:
+    raw = http_request(HOST, server.port, json.dumps(stream_request(args.max_tokens)).encode(), API_KEY)
+    tally = Tally(schedule)
+    result = Result(tally, array("d"))
+    lag = LoopLag()
+    lag_task = asyncio.create_task(lag.run())
+    began = time.monotonic()
+    stop_at = began + args.ramp + args.duration
+    sampler = asyncio.create_task(sample(server, began, result.samples))
+    connections: list[asyncio.Task[asyncio.Future[None]]] = []
+    for index in range(args.streams):
+        await asyncio.sleep(max(0.0, began + index * args.ramp / args.streams - time.monotonic()))
+        connections.append(asyncio.create_task(connect(HOST, server.port, tally, raw, stop_at, 10)))
+    # The measured window: all connections open, until the first ones stop.
+    await asyncio.sleep(max(0.0, began + args.ramp - time.monotonic()))
+    cpu_before, client_before, window_began = server.cpu_seconds(), time.process_time(), time.monotonic()
+    events_before, started_before = tally.events, tally.started
+    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    window = time.monotonic() - window_began
+    result.cpu_share = (server.cpu_seconds() - cpu_before) / window
+    result.client_cpu_share = (time.process_time() - client_before) / window
+    result.chunks_per_second = (tally.events - events_before) / window
+    result.requests_per_second = (tally.started - started_before) / window
+    closed = [await task for task in connections]
+    try:
+        async with asyncio.timeout(max(1.0, began + args.timeout - time.monotonic())):
+            await asyncio.gather(*closed)
+    except TimeoutError:
+        result.timed_out = sum(not future.done() for future in closed)
+    # Stopped before the unfinished streams are counted, which takes the loop a while.
+    for task in (sampler, lag_task):
+        task.cancel()
+    now = time.monotonic()
+    for connection in list(tally.live):
+        connection.censor(now)
+    result.lag = lag.lags
+    return result
+
+
+async def sample(server: Server, began: float, samples: list[tuple[float, int, int]]) -> None:
+    """The mock's own count of open streams, with its resident memory at that moment."""
+    reader, writer = await asyncio.open_connection(HOST, server.port)
+    try:
+        while True:
+            writer.write(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+            )
+            health = json.loads(await reader.readexactly(length))
+            samples.append((time.monotonic() - began, health["open_streams"], server.memory()["VmRSS"]))
+            await asyncio.sleep(0.25)
+    finally:
+        writer.close()
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value below which `share` of the sorted values lie (nearest rank); NaN when there are none."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def render(result: Result, args: argparse.Namespace) -> tuple[str, bool]:
+    tally = result.tally
+    rows: list[tuple[str, str, str, bool | None]] = []
+    peak_open, peak_rss = max(((opened, rss) for _, opened, rss in result.samples), default=(0, 0))
+    rows.append(("streams started / completed", f"{tally.started} / {tally.completed}", "", None))
+    failed = tally.failed
+    rows.append(("streams failed or cut by the time limit", str(failed), "0", failed == 0))
+    rows.append(("open at once, mock (/healthz peak)", str(peak_open), f"≥ {args.streams}", peak_open >= args.streams))
+    rows.append(("open at once, client (requests unanswered)", str(tally.open_peak), "", None))
+    rows.append(("streams started/s while all open", f"{result.requests_per_second:.0f}", "", None))
+    rows.append(("chunks/s while all open", f"{result.chunks_per_second:.0f}", "", None))
+    per_chunk = f"{result.cpu_share / result.chunks_per_second * 1e6:.0f}" if result.chunks_per_second else "-"
+    rows.append(("mock CPU µs per chunk", per_chunk, "", None))
+    chunks = ", ".join(str(count) for count in sorted(tally.content_chunks)) or "-"
+    rows.append(("content chunks per finished stream", chunks, "", None))
+    rows.append(("body bytes per chunk", f"{tally.body_bytes / max(1, tally.events):.0f}", "", None))
+    lateness = sorted(tally.lateness)
+    p99 = percentile(lateness, 0.99) * 1000
+    rows.append(("chunk lateness p50 ms", f"{percentile(lateness, 0.5) * 1000:.1f}", "", None))
+    rows.append(("chunk lateness p99 ms", f"{p99:.1f}", f"≤ {LATENESS_TARGET_MS} ms", p99 <= LATENESS_TARGET_MS))
+    rows.append(("chunk lateness max ms", f"{percentile(lateness, 1.0) * 1000:.1f}", "", None))
+    rows.append(("chunks due but missing at the end", str(tally.missing), "", None))
+    first = percentile(sorted(tally.first_lateness), 0.99) * 1000
+    rows.append(("first chunk lateness p99 ms", f"{first:.1f}", "", None))
+    rows.append(("client loop lag p99 / max ms", lag_text(result.lag), "", None))
+    rows.append(("mock CPU while all open", f"{result.cpu_share:.0%} of a core", "", None))
+    rows.append(("client CPU while all open", f"{result.client_cpu_share:.0%} of a core", "", None))
+    rows.append(("mock RSS idle MiB (VmRSS)", f"{result.idle_kib / 1024:.1f}", "", None))
+    rows.append(("mock RSS at peak open MiB", f"{peak_rss / 1024:.1f}", "", None))
+    rows.append(("mock RSS after close MiB", f"{result.after_kib / 1024:.1f}", "", None))
+    hwm = result.hwm_kib / 1024
+    rows.append(("mock peak RSS MiB (VmHWM)", f"{hwm:.1f}", f"< {RSS_TARGET_MIB} MiB", hwm < RSS_TARGET_MIB))
+    per_stream = (peak_rss - result.idle_kib) / peak_open if peak_open else float("nan")
+    rows.append(("memory per open stream KiB", f"{per_stream:.1f}", "", None))
+    lines = ["| metric | value | target | pass |", "|---|---:|---|---|"]
+    for metric, value, target, ok in rows:
+        lines.append(f"| {metric} | {value} | {target} | {'' if ok is None else ('yes' if ok else '**no**')} |")
+    lines += [f"\nbench: ERROR {count} streams: {reason}" for reason, count in sorted(tally.errors.items())]
+    if result.timed_out:
+        lines.append(f"\nbench: ERROR {result.timed_out} connections still open at the {args.timeout:g} s limit")
+    return "\n".join(lines), all(ok is not False for *_, ok in rows)
+
+
+def lag_text(lags: array[float]) -> str:
+    ordered = sorted(lags)
+    return f"{percentile(ordered, 0.99) * 1000:.1f} / {percentile(ordered, 1.0) * 1000:.1f}"
+
+
+def describe(args: argparse.Namespace, pin: list[str], before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    pinned = f"mock on core {args.server_cpu}, client on core {args.client_cpu}" if pin else "unpinned"
+    return (
+        f"{datetime.date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; {pinned}; load average {before[0]:.2f} before, {after[0]:.2f} after\n"
+        f"{args.streams} streams, each a streamed {MODEL} completion (disable_search, max_tokens {args.max_tokens}, "
+        f"full stream mode) at {args.tokens_per_second:g} tokens/s (time scale {args.time_scale:g}), "
+        f"opened over {args.ramp:g} s and renewed on the same connection for {args.duration:g} s more"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
