@@ -5,9 +5,12 @@ Each event is one `data: <single-line JSON>` line and a blank line; the stream e
 waiting for, and nothing is left running.
 
 At time scale 0 every frame is due at once, and a stream may send its frames in batches (one
-body message for many events: `batch_bytes`). Such a message lists its events under
-`EVENTS_KEY`, so that middleware that counts or alters events (the journal, stream faults) still
-sees each one; `events_of` reads them from any body message.
+body message for many events: `batch_bytes`). A paced stream sends each frame on its own while it
+keeps to its schedule; when the mock is overloaded and a stream falls more than `CATCH_UP_SECONDS`
+behind, the frames already overdue go out together, as TCP would deliver them anyway, so an
+overloaded mock catches up instead of falling further behind with every frame. A batched message
+lists its events under `EVENTS_KEY`, so that middleware that counts or alters events (the
+journal, stream faults) still sees each one; `events_of` reads them from any body message.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ EVENTS_KEY = "pplx_mock.events"
 # What a chat stream batches at time scale 0: large enough that a stream of kilobyte chunks goes
 # out in a few writes, small enough that a disconnect is noticed after at most this much.
 BATCH_BYTES = 64 * 1024
+# How far behind its schedule a frame must be before a paced stream sends it with the next one.
+CATCH_UP_SECONDS = 0.01
 
 
 def encode_json(payload: Any) -> bytes:
@@ -67,8 +72,11 @@ class EventStream:
         on_open: Callable[[], None] | None = None,
         on_close: Callable[[], None] | None = None,
         batch_bytes: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.frames = frames
+        # What pacing is measured by; tests give their own.
+        self.clock = clock
         self.time_scale = time_scale
         # At time scale 0, frames are sent in messages of about this many bytes; 0: one per frame.
         self.batch_bytes = batch_bytes
@@ -108,15 +116,31 @@ class EventStream:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_paced(self, send: Send) -> None:
-        started = time.monotonic()
-        for offset, frame in self.frames:
-            delay = started + offset * self.time_scale - time.monotonic() if self.time_scale > 0 else 0
+        started = self.clock()
+        frames = iter(self.frames)
+        following = next(frames, None)
+        while following is not None:
+            offset, frame = following
+            delay = started + offset * self.time_scale - self.clock() if self.time_scale > 0 else 0
             if delay > 0:
                 await anyio.sleep(delay)
             else:
                 # Without a pause the disconnect watcher would never run: yield to it once a frame.
                 await anyio.lowlevel.checkpoint()
-            await send({"type": "http.response.body", "body": frame, "more_body": True})
+            events = [frame]
+            size = len(frame)
+            # Frames long overdue (an overloaded mock) join this one, up to a batch's size.
+            overdue = self.clock() - started - CATCH_UP_SECONDS
+            following = next(frames, None)
+            while following is not None and following[0] * self.time_scale < overdue and size < self.batch_bytes:
+                events.append(following[1])
+                size += len(following[1])
+                following = next(frames, None)
+            if len(events) == 1:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            else:
+                body = b"".join(events)
+                await send({"type": "http.response.body", "body": body, "more_body": True, EVENTS_KEY: events})
 
     async def _send_batches(self, send: Send) -> None:
         # Every frame is due now: one message per batch saves the server a write (and each

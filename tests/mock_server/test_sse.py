@@ -101,6 +101,30 @@ async def test_a_paced_stream_never_batches() -> None:
     assert not any(EVENTS_KEY in m for m in sent)
 
 
+async def test_a_stream_behind_schedule_sends_its_overdue_frames_together() -> None:
+    # A slow write (an overloaded mock) puts the stream 0.35 s behind: the frames already more than
+    # CATCH_UP_SECONDS overdue go out with the next one; frames not yet overdue still go alone.
+    now = [0.0]
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    sent: list[MutableMapping[str, Any]] = []
+    write_seconds = [0.35, 0.1, 0.0]
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and message["more_body"]:
+            now[0] += write_seconds.pop(0)
+
+    frames = [(0.0, b"a"), (0.1, b"b"), (0.2, b"c"), (0.3, b"d"), (0.4, DONE)]
+    stream = EventStream(frames, time_scale=1, batch_bytes=1000, clock=lambda: now[0])
+    await stream({"type": "http"}, receive, send)
+    assert [m.get("body") for m in sent[1:]] == [b"a", b"bcd", DONE, b""]
+    assert [events_of(m) for m in sent[1:4]] == [[b"a"], [b"b", b"c", b"d"], [DONE]]
+
+
 async def test_a_batching_stream_stops_within_a_batch_of_a_disconnect() -> None:
     frames = CountingFrames()
 
