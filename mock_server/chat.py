@@ -18,6 +18,7 @@ from mock_server.completion import Completion
 from mock_server.errors import chat_completions_not_available
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
+from mock_server.recorder import FIXTURE_STATE_KEY
 from mock_server.request_headers import request_headers
 from mock_server.sse import BATCH_BYTES, EventStream, Frame, data_frame, encode_json
 from mock_server.state import MockState
@@ -42,7 +43,7 @@ async def create_chat_completion(request: Request) -> Response | EventStream:
     answer = plan_answer(state, payload, chat, spec, now, sent.raw)
     fixture = answer.fixture
     # The journal names the fixture that answered (None: synthesized); see recorder.py.
-    request.state.mock_fixture = state.fixtures.label(fixture)
+    request.scope.setdefault("state", {})[FIXTURE_STATE_KEY] = state.fixtures.label(fixture)
     if fixture is not None:
         recorded = _replay(fixture, chat, state)
         if recorded is not None:

@@ -17,6 +17,7 @@ from contract.schemas import SearchRequest
 from mock_server.body import read_json
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import enforce_rate_limit
+from mock_server.recorder import FIXTURE_STATE_KEY
 from mock_server.search_engine import Hit, cut_snippets, search
 from mock_server.search_filters import SearchFilters, domain_of
 from mock_server.sse import encode_json
@@ -38,7 +39,7 @@ async def create_search(request: Request) -> Response:
     search_request = parse_search(state, payload)
     now = state.clock.time()
     fixture = state.fixtures.match("search", payload, search_request.queries())
-    request.state.mock_fixture = state.fixtures.label(fixture)
+    request.scope.setdefault("state", {})[FIXTURE_STATE_KEY] = state.fixtures.label(fixture)
     if fixture is not None and fixture.spec.response.status >= 400:
         response = fixture.spec.response
         return Response(encode_json(response.body), response.status, response.headers, "application/json")
