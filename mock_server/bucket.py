@@ -33,7 +33,7 @@ class Decision(NamedTuple):  # a tuple: built on every request, and cheaper than
     full_after: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     tokens: float
     updated: float
@@ -47,25 +47,29 @@ class RateLimiter:
 
     def acquire(self, key: BucketKey, capacity: int, rate: float) -> Decision:
         """Take one token from bucket `key` (`rate` in tokens per second), or say how long to wait."""
+        # Called on every limited request: plain comparisons rather than min() and max() calls.
+        slack = TIME_SLACK * rate
         with self._lock:
             now = self.clock.time()
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(float(capacity), now)
+            tokens = bucket.tokens
             # A clock that went back (Clock.reset) refills nothing, and does not freeze the bucket.
-            tokens = min(float(capacity), bucket.tokens + max(0.0, now - bucket.updated) * rate)
-            allowed = tokens + TIME_SLACK * rate >= 1
+            if now > bucket.updated:
+                tokens += (now - bucket.updated) * rate
+                if tokens > capacity:
+                    tokens = float(capacity)
+            allowed = tokens + slack >= 1
             if allowed:
                 tokens -= 1
-            bucket.tokens, bucket.updated = tokens, now
-        return Decision(
-            allowed=allowed,
-            limit=capacity,
-            # The slack lets 0.9999998 tokens count as 1, never more than a token's worth.
-            remaining=int(max(0.0, tokens) + min(TIME_SLACK * rate, 0.5)),
-            retry_after=0.0 if allowed else (1 - tokens) / rate,
-            full_after=max(0.0, capacity - max(0.0, tokens)) / rate,
-        )
+            bucket.tokens = tokens
+            bucket.updated = now
+        left = tokens if tokens > 0 else 0.0
+        # The slack lets 0.9999998 tokens count as 1, never more than a token's worth.
+        remaining = int(left + (slack if slack < 0.5 else 0.5))
+        retry_after = 0.0 if allowed else (1 - tokens) / rate
+        return Decision(allowed, capacity, remaining, retry_after, (capacity - left) / rate)
 
     def forget(self, prefix: BucketKey = ()) -> None:
         """Drop the buckets whose key starts with `prefix` (all of them by default): they start full again."""
