@@ -1,7 +1,7 @@
 """Many paced streams at once on one mock process: chunk lateness and memory per open stream.
 
     python bench/streams.py [--streams 10000] [--tokens-per-second 30] [--max-tokens 200]
-                            [--ramp 10] [--duration 20] [--quick] [--check]
+                            [--ramp 10] [--duration 20] [--target both] [--quick] [--check]
 
 Starts the mock as its own uvicorn process on loopback, pinned to one core with `taskset`
 (`--server-cpu`, default 1), with rate limits off and the time scale that gives sonar
@@ -9,6 +9,14 @@ Starts the mock as its own uvicorn process on loopback, pinned to one core with 
 scale: 30 tokens/s is time scale 3, first token after 2.4 s). It is started with
 `uvicorn.run(create_app(settings), backlog=…)` rather than `pplx-mock serve`, whose backlog is
 uvicorn's 2048, and with its open-files limit raised to the hard limit.
+
+`--target both` (the default; `--quick` defaults to `mock`) first runs the same load, with the
+same client and pinning, against `bench/bare_app.py` in its paced mode: the physical limit of
+this stack. It is started the same way, answers with the very frames the mock sends for the
+benchmark's request (captured from the mock built in-process, passed in `BENCH_PAYLOADS`) at the
+mock's schedule (`BENCH_FIRST_TOKEN`, `BENCH_PER_TOKEN`), one `send` per frame after an
+`asyncio.sleep`, and nothing else. The columns are then bare | mock, and the pass column judges
+the mock.
 
 This process is the client, pinned to another core (`--client-cpu`, default 0): `--streams`
 keep-alive connections, opened evenly over `--ramp` seconds, each sending a streamed sonar
@@ -19,18 +27,19 @@ completion (`"stream": true`, `"disable_search": true` so that a chunk carries n
 side by side:
 
 - streams started, completed, and failed or cut short by `--timeout`; the peak of streams open at
-  once, as the mock reports them (`open_streams` of `GET /healthz`, sampled every 0.25 s) and as the
+  once, as the server reports them (`open_streams` of `GET /healthz`, sampled every 0.25 s) and as the
   client counts them; streams started and chunks received per second while all are open;
 - every chunk's lateness against its schedule (p50, p99, max; streams cut short count too), the
   first chunks' alone, and the client's own loop lag and both processes' CPU use (if the client
   lags, it was the bottleneck, not the mock);
-- the mock's CPU per chunk and resident memory: idle after start-up (VmRSS), with the most streams
+- the server's CPU per chunk and resident memory: idle after start-up (VmRSS), with the most streams
   open, after they all closed, the peak (VmHWM), and memory per open stream = (open - idle) / open.
 
 Targets (issue 7): all `--streams` open at once in the mock, none failed or cut short, chunk
 lateness p99 ≤ 50 ms, peak resident memory < 1 GiB. `--check` exits with status 1 when one is
-missed. `--quick` is a smoke run (50 streams of 20 tokens, about 8 s): it checks that the benchmark
-works, not figures. The whole run stops by itself (`--timeout`). Needs Linux (`/proc`, `taskset`).
+missed. `--quick` is a smoke run (50 streams of 20 tokens, about 8 s a target): it checks that the
+benchmark works, not figures. For the largest count a server keeps on schedule, run it with
+several `--streams`. The whole run stops by itself (`--timeout`). Needs Linux (`/proc`, `taskset`).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from array import array
@@ -55,6 +65,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bare_app
 from stream_client import LoopLag, Schedule, Tally, connect, http_request
 
 from mock_server.catalog import MODELS
@@ -74,6 +85,14 @@ port, scale, backlog = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 settings = load_settings({"port": port, "time_scale": scale, "rate_limits": "off", "log_level": "warning"}, environ={})
 uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", backlog=backlog)
 """
+# The bare app, paced by BENCH_FIRST_TOKEN and BENCH_PER_TOKEN, with the frames in BENCH_PAYLOADS.
+SERVE_BARE = """\
+import sys, uvicorn
+sys.path.insert(0, "bench")
+import bare_app
+port, backlog = int(sys.argv[1]), int(sys.argv[3])
+uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=backlog)
+"""
 LATENESS_TARGET_MS = 50
 RSS_TARGET_MIB = 1024
 
@@ -89,12 +108,17 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, help="hard limit of the whole load (default: its planned length + 30 s)"
     )
     parser.add_argument("--quick", action="store_true", help="50 streams of 20 tokens: a smoke run, not figures")
-    parser.add_argument("--server-cpu", type=int, default=1, help="core the mock is pinned to (default 1)")
+    parser.add_argument("--server-cpu", type=int, default=1, help="core the server is pinned to (default 1)")
     parser.add_argument("--client-cpu", type=int, default=0, help="core this client is pinned to (default 0)")
+    parser.add_argument(
+        "--target", choices=["mock", "bare", "both"], help="server(s) to load (default both; with --quick, mock)"
+    )
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.quick:
         args.streams, args.max_tokens, args.ramp, args.duration = 50, 20, 0.5, 3.0
+    target = args.target or ("mock" if args.quick else "both")
+    targets = ["bare", "mock"] if target == "both" else [target]
     spec = MODELS[MODEL]
     args.time_scale = spec.tokens_per_second / args.tokens_per_second
     schedule = Schedule(spec.time_to_first_token * args.time_scale, 1 / args.tokens_per_second, args.max_tokens)
@@ -103,8 +127,29 @@ def main(argv: list[str] | None = None) -> int:
         args.timeout = args.ramp + args.duration + stream_seconds + 30
     pin = pinning(args.server_cpu, args.client_cpu)
     raise_open_files_limit()
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory() as payloads:
+        if "bare" in targets:
+            # The mock's frames for the benchmark's request; the mock's own schedule.
+            request = stream_request(args.max_tokens)
+            bare_app.capture({**request, "stream": False}, request).save(Path(payloads))
+            args.bare_env = {
+                bare_app.PAYLOADS_ENV: payloads,
+                bare_app.FIRST_TOKEN_ENV: repr(schedule.ttft),
+                bare_app.PER_TOKEN_ENV: repr(schedule.per_token),
+            }
+        for name in targets:
+            results[name] = measure(args, pin, name, schedule)
+    print(describe(args, pin, results))
+    print()
+    table, passed = render(results, args)
+    print(table)
+    return 1 if args.check and not passed else 0
+
+
+def measure(args: argparse.Namespace, pin: list[str], target: str, schedule: Schedule) -> Result:
     load_average = os.getloadavg()
-    with serving(args, pin) as server:
+    with serving(args, pin, target) as server:
         idle = server.memory()
         if pin:
             os.sched_setaffinity(0, {args.client_cpu})
@@ -113,11 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.5)
         result.after_kib = server.memory()["VmRSS"]
         result.hwm_kib = server.memory()["VmHWM"]
-    print(describe(args, pin, load_average, os.getloadavg()))
-    print()
-    table, passed = render(result, args)
-    print(table)
-    return 1 if args.check and not passed else 0
+    result.load_average = (load_average[0], os.getloadavg()[0])
+    return result
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -144,11 +186,12 @@ class Server:
 
 
 def pinning(server_cpu: int, client_cpu: int) -> list[str]:
-    """The `taskset` prefix for the mock; empty (with a warning) when pinning is impossible."""
+    """The `taskset` prefix for the server; empty (with a warning) when pinning is impossible."""
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if not shutil.which("taskset") or server_cpu == client_cpu or not {server_cpu, client_cpu} <= cpus:
         print(
-            f"bench: cannot pin the mock to core {server_cpu} and the client to {client_cpu}: unpinned", file=sys.stderr
+            f"bench: cannot pin the server to core {server_cpu} and the client to {client_cpu}: unpinned",
+            file=sys.stderr,
         )
         return []
     return ["taskset", "-c", str(server_cpu)]
@@ -168,12 +211,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(args: argparse.Namespace, pin: list[str]) -> Iterator[Server]:
+def serving(args: argparse.Namespace, pin: list[str], target: str) -> Iterator[Server]:
     port = free_port()
     backlog = max(2048, args.streams)
-    command = [*pin, sys.executable, "-c", SERVE, str(port), repr(args.time_scale), str(backlog)]
-    # A developer's own MOCK_* settings must not change what is measured.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MOCK_")}
+    script = SERVE_BARE if target == "bare" else SERVE
+    command = [*pin, sys.executable, "-c", script, str(port), repr(args.time_scale), str(backlog)]
+    # A developer's own MOCK_* and BENCH_* settings must not change what is measured.
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("MOCK_", "BENCH_"))}
+    if target == "bare":
+        env.update(args.bare_env)
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=raise_open_files_limit
     )
@@ -181,7 +227,7 @@ def serving(args: argparse.Namespace, pin: list[str]) -> Iterator[Server]:
         deadline = time.monotonic() + 30
         while not healthy(port):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the mock did not start (status {process.poll()})")
+                raise RuntimeError(f"the {target} server did not start (status {process.poll()})")
             time.sleep(0.1)
         warm_up(port, args.max_tokens)
         time.sleep(0.5)
@@ -207,7 +253,7 @@ def warm_up(port: int, max_tokens: int) -> None:
     with socket.create_connection((HOST, port), timeout=30) as sock:
         sock.sendall(http_request(HOST, port, body, API_KEY))
         if not sock.recv(4096).startswith(b"HTTP/1.1 200 "):
-            raise RuntimeError("the mock refused the benchmark's request")
+            raise RuntimeError("the server refused the benchmark's request")
 
 
 def stream_request(max_tokens: int) -> dict[str, Any]:
@@ -234,6 +280,8 @@ class Result:
     chunks_per_second: float = 0.0
     requests_per_second: float = 0.0
     timed_out: int = 0
+    # The 1-minute load average before and after the run.
+    load_average: tuple[float, float] = (0.0, 0.0)
     idle_kib: int = 0
     after_kib: int = 0
     hwm_kib: int = 0
@@ -279,7 +327,7 @@ async def run_load(args: argparse.Namespace, server: Server, schedule: Schedule)
 
 
 async def sample(server: Server, began: float, samples: list[tuple[float, int, int]]) -> None:
-    """The mock's own count of open streams, with its resident memory at that moment."""
+    """The server's own count of open streams, with its resident memory at that moment."""
     reader, writer = await asyncio.open_connection(HOST, server.port)
     try:
         while True:
@@ -305,19 +353,44 @@ def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def render(result: Result, args: argparse.Namespace) -> tuple[str, bool]:
+Row = tuple[str, str, str, bool | None]
+
+
+def render(results: dict[str, Result], args: argparse.Namespace) -> tuple[str, bool]:
+    """One column per server, side by side; the target and pass columns judge the last (the mock)."""
+    names = list(results)
+    columns = [rows(result, args) for result in results.values()]
+    judged = columns[-1]
+    lines = [f"| metric | {' | '.join(names)} | target | pass |", "|---|" + "---:|" * len(names) + "---|---|"]
+    for index, (metric, _, target, ok) in enumerate(judged):
+        values = " | ".join(column[index][1] for column in columns)
+        lines.append(f"| {metric} | {values} | {target} | {'' if ok is None else ('yes' if ok else '**no**')} |")
+    for name, result in results.items():
+        lines += [
+            f"\nbench: ERROR {name}: {count} streams: {reason}" for reason, count in sorted(result.tally.errors.items())
+        ]
+        if result.timed_out:
+            lines.append(
+                f"\nbench: ERROR {name}: {result.timed_out} connections still open at the {args.timeout:g} s limit"
+            )
+    return "\n".join(lines), all(ok is not False for *_, ok in judged)
+
+
+def rows(result: Result, args: argparse.Namespace) -> list[Row]:
     tally = result.tally
-    rows: list[tuple[str, str, str, bool | None]] = []
+    rows: list[Row] = []
     peak_open, peak_rss = max(((opened, rss) for _, opened, rss in result.samples), default=(0, 0))
     rows.append(("streams started / completed", f"{tally.started} / {tally.completed}", "", None))
     failed = tally.failed
     rows.append(("streams failed or cut by the time limit", str(failed), "0", failed == 0))
-    rows.append(("open at once, mock (/healthz peak)", str(peak_open), f"≥ {args.streams}", peak_open >= args.streams))
+    rows.append(
+        ("open at once, server (/healthz peak)", str(peak_open), f"≥ {args.streams}", peak_open >= args.streams)
+    )
     rows.append(("open at once, client (requests unanswered)", str(tally.open_peak), "", None))
     rows.append(("streams started/s while all open", f"{result.requests_per_second:.0f}", "", None))
     rows.append(("chunks/s while all open", f"{result.chunks_per_second:.0f}", "", None))
     per_chunk = f"{result.cpu_share / result.chunks_per_second * 1e6:.0f}" if result.chunks_per_second else "-"
-    rows.append(("mock CPU µs per chunk", per_chunk, "", None))
+    rows.append(("server CPU µs per chunk", per_chunk, "", None))
     chunks = ", ".join(str(count) for count in sorted(tally.content_chunks)) or "-"
     rows.append(("content chunks per finished stream", chunks, "", None))
     rows.append(("body bytes per chunk", f"{tally.body_bytes / max(1, tally.events):.0f}", "", None))
@@ -330,22 +403,17 @@ def render(result: Result, args: argparse.Namespace) -> tuple[str, bool]:
     first = percentile(sorted(tally.first_lateness), 0.99) * 1000
     rows.append(("first chunk lateness p99 ms", f"{first:.1f}", "", None))
     rows.append(("client loop lag p99 / max ms", lag_text(result.lag), "", None))
-    rows.append(("mock CPU while all open", f"{result.cpu_share:.0%} of a core", "", None))
+    rows.append(("server CPU while all open", f"{result.cpu_share:.0%} of a core", "", None))
     rows.append(("client CPU while all open", f"{result.client_cpu_share:.0%} of a core", "", None))
-    rows.append(("mock RSS idle MiB (VmRSS)", f"{result.idle_kib / 1024:.1f}", "", None))
-    rows.append(("mock RSS at peak open MiB", f"{peak_rss / 1024:.1f}", "", None))
-    rows.append(("mock RSS after close MiB", f"{result.after_kib / 1024:.1f}", "", None))
+    rows.append(("server RSS idle MiB (VmRSS)", f"{result.idle_kib / 1024:.1f}", "", None))
+    rows.append(("server RSS at peak open MiB", f"{peak_rss / 1024:.1f}", "", None))
+    rows.append(("server RSS after close MiB", f"{result.after_kib / 1024:.1f}", "", None))
     hwm = result.hwm_kib / 1024
-    rows.append(("mock peak RSS MiB (VmHWM)", f"{hwm:.1f}", f"< {RSS_TARGET_MIB} MiB", hwm < RSS_TARGET_MIB))
+    rows.append(("server peak RSS MiB (VmHWM)", f"{hwm:.1f}", f"< {RSS_TARGET_MIB} MiB", hwm < RSS_TARGET_MIB))
     per_stream = (peak_rss - result.idle_kib) / peak_open if peak_open else float("nan")
     rows.append(("memory per open stream KiB", f"{per_stream:.1f}", "", None))
-    lines = ["| metric | value | target | pass |", "|---|---:|---|---|"]
-    for metric, value, target, ok in rows:
-        lines.append(f"| {metric} | {value} | {target} | {'' if ok is None else ('yes' if ok else '**no**')} |")
-    lines += [f"\nbench: ERROR {count} streams: {reason}" for reason, count in sorted(tally.errors.items())]
-    if result.timed_out:
-        lines.append(f"\nbench: ERROR {result.timed_out} connections still open at the {args.timeout:g} s limit")
-    return "\n".join(lines), all(ok is not False for *_, ok in rows)
+    rows.append(("load average (1 min) before / after", "{:.2f} / {:.2f}".format(*result.load_average), "", None))
+    return rows
 
 
 def lag_text(lags: array[float]) -> str:
@@ -353,7 +421,7 @@ def lag_text(lags: array[float]) -> str:
     return f"{percentile(ordered, 0.99) * 1000:.1f} / {percentile(ordered, 1.0) * 1000:.1f}"
 
 
-def describe(args: argparse.Namespace, pin: list[str], before: tuple[float, ...], after: tuple[float, ...]) -> str:
+def describe(args: argparse.Namespace, pin: list[str], results: dict[str, Result]) -> str:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -362,10 +430,11 @@ def describe(args: argparse.Namespace, pin: list[str], before: tuple[float, ...]
         ),
         platform.processor() or "unknown CPU",
     )
-    pinned = f"mock on core {args.server_cpu}, client on core {args.client_cpu}" if pin else "unpinned"
+    pinned = f"server on core {args.server_cpu}, client on core {args.client_cpu}" if pin else "unpinned"
+    runs = ", then ".join(results)
     return (
         f"{datetime.date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
-        f"Python {platform.python_version()}; {pinned}; load average {before[0]:.2f} before, {after[0]:.2f} after\n"
+        f"Python {platform.python_version()}; {pinned}; {runs}\n"
         f"{args.streams} streams, each a streamed {MODEL} completion (disable_search, max_tokens {args.max_tokens}, "
         f"full stream mode) at {args.tokens_per_second:g} tokens/s (time scale {args.time_scale:g}), "
         f"opened over {args.ramp:g} s and renewed on the same connection for {args.duration:g} s more"

@@ -24,6 +24,8 @@ import anyio
 import anyio.lowlevel
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_server.connection import transport_of
+
 DONE = b"data: [DONE]\n\n"
 
 # (seconds after the request started, bytes to send)
@@ -35,6 +37,12 @@ EVENTS_KEY = "pplx_mock.events"
 BATCH_BYTES = 64 * 1024
 # How far behind its schedule a frame must be before a paced stream sends it with the next one.
 CATCH_UP_SECONDS = 0.01
+# A paced stream catches up in messages of about this size: when the client reads slower than the
+# mock sends, each connection buffers up to its write limit plus one message, times every stream.
+CATCH_UP_BYTES = 8 * 1024
+# The write buffer of a stream's connection (asyncio's default is 64 KiB): a stream waits for its
+# client beyond this, so 10,000 streams to slow readers hold about 10,000 x 24 KiB, not 1 GiB.
+STREAM_WRITE_BUFFER_BYTES = 16 * 1024
 
 
 def encode_json(payload: Any) -> bytes:
@@ -85,6 +93,9 @@ class EventStream:
         self.on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        transport = transport_of(scope)
+        if transport is not None:
+            transport.set_write_buffer_limits(high=STREAM_WRITE_BUFFER_BYTES)
         if self.on_open is not None:
             self.on_open()
         try:
@@ -132,7 +143,8 @@ class EventStream:
             # Frames long overdue (an overloaded mock) join this one, up to a batch's size.
             overdue = self.clock() - started - CATCH_UP_SECONDS
             following = next(frames, None)
-            while following is not None and following[0] * self.time_scale < overdue and size < self.batch_bytes:
+            limit = min(self.batch_bytes, CATCH_UP_BYTES)
+            while following is not None and following[0] * self.time_scale < overdue and size < limit:
                 events.append(following[1])
                 size += len(following[1])
                 following = next(frames, None)

@@ -8,11 +8,13 @@ file built from made-up figures.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import importlib.util
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -72,6 +74,24 @@ async def test_the_streamed_answer_has_fifty_content_chunks(bare_app: ModuleType
     assert last["choices"][0]["finish_reason"] == "length"
     assert last["usage"]["completion_tokens"] == 50
     assert json.loads(payloads.completion)["object"] == "chat.completion"
+
+
+@pytest.mark.anyio
+async def test_the_paced_bare_app_sends_the_same_frames_on_the_mock_s_schedule(bare_app: ModuleType) -> None:
+    payloads = await bare_app.capture_async()
+    pace = bare_app.Pace(first_token=0.05, per_token=0.002)
+    offsets = pace.offsets(len(payloads.frames))
+    # 50 content chunks, one every 2 ms after the first token; the finishing chunk and [DONE] with the last.
+    assert offsets[:2] == pytest.approx((0.05, 0.052))
+    assert offsets[-3] == offsets[-2] == offsets[-1] == pytest.approx(0.148)
+    app = bare_app.create_app(payloads, pace)
+    began = time.monotonic()
+    served = await answer(app, bare_app.STREAM_REQUEST, bare_app.API_KEY)
+    assert time.monotonic() - began >= offsets[-1]
+    assert served == b"".join(payloads.frames)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok", "open_streams": 0}
 
 
 # --- bench/run.py: the aged mock's keys, the fill script, the tables and the results file ------------
@@ -189,13 +209,50 @@ def test_the_results_file_says_when_where_and_how(bench_run: ModuleType, monkeyp
     assert text.endswith(tables + "\n")
 
 
+# --- bench/streams.py: the side-by-side table, and a smoke run ------------------------------------------
+
+STREAMS = BENCH / "streams.py"
+
+
+@pytest.fixture(scope="module")
+def bench_streams() -> ModuleType:
+    # streams.py imports stream_client and bare_app as the script does, from its own directory.
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_streams", STREAMS)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def test_the_streams_table_puts_bare_beside_mock_and_judges_the_mock(bench_streams: ModuleType) -> None:
+    def result(late: float) -> Any:
+        schedule = bench_streams.Schedule(ttft=1.0, per_token=0.1, expected=10)
+        tally = bench_streams.Tally(schedule, started=4, completed=4)
+        tally.lateness.extend([0.001] * 98 + [late] * 2)
+        return bench_streams.Result(tally, bench_streams.array("d"), samples=[(1.0, 4, 2048)], idle_kib=1024)
+
+    args = argparse.Namespace(streams=4, timeout=60)
+    table, passed = bench_streams.render({"bare": result(0.01), "mock": result(0.2)}, args)
+    assert not passed
+    assert table.startswith("| metric | bare | mock | target | pass |\n|---|---:|---:|---|---|\n")
+    assert "| chunk lateness p99 ms | 10.0 | 200.0 | ≤ 50 ms | **no** |" in table
+    assert "| open at once, server (/healthz peak) | 4 | 4 | ≥ 4 | yes |" in table
+    assert "| memory per open stream KiB | 256.0 | 256.0 |  |  |" in table
+    _, passed = bench_streams.render({"bare": result(0.2), "mock": result(0.01)}, args)
+    assert passed
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bench/streams.py reads /proc: Linux only")
 def test_the_streams_benchmark_runs_and_prints_its_table() -> None:
-    # --quick: 50 streams of 20 tokens, about 8 s. Its figures are not checked, only that it works.
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "streams.py"), "--quick"], capture_output=True, text=True, timeout=60
-    )
+    # --quick: 50 streams of 20 tokens against the mock alone, about 8 s. Its figures are not
+    # checked, only that it works.
+    done = subprocess.run([sys.executable, str(STREAMS), "--quick"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "| metric | value | target | pass |" in done.stdout
+    assert "| metric | mock | target | pass |" in done.stdout
     assert "| streams failed or cut by the time limit | 0 | 0 | yes |" in done.stdout
-    assert "| open at once, mock (/healthz peak) | 50 | ≥ 50 | yes |" in done.stdout
+    assert "| open at once, server (/healthz peak) | 50 | ≥ 50 | yes |" in done.stdout
