@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.answers import plan_answer
@@ -25,7 +26,7 @@ from mock_server.state import MockState
 from mock_server.strictness import parse_chat
 
 
-async def create_chat_completion(request: Request) -> Response | EventStream:
+async def create_chat_completion(request: Request) -> Response | EncodedJSON | EventStream:
     state: MockState = request.app.state.mock
     key = state.keys.authenticate(request_headers(request.scope))
     if state.settings.retired:
@@ -153,25 +154,25 @@ async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
         await anyio.sleep(delay)
 
 
-class _EncodedJSON(Response):
-    """A 200 JSON answer whose headers are known to be well formed: `Response.__init__` would check
-    and re-encode them on every request."""
-
-    media_type = "application/json"
+class EncodedJSON:
+    """A 200 JSON answer from bytes ready to send, as two ASGI messages: Starlette's `Response`
+    would check and re-encode its headers on every request."""
 
     def __init__(self, body: bytes, request_id: str) -> None:
-        self.status_code = 200
-        self.background = None
         self.body = body
-        self.raw_headers = [
+        self.headers = [
             (b"x-request-id", request_id.encode()),
             (b"content-length", str(len(body)).encode()),
             (b"content-type", b"application/json"),
         ]
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
-def _json(body: bytes, request_id: str, fixture: Fixture | None) -> Response:
+
+def _json(body: bytes, request_id: str, fixture: Fixture | None) -> Response | EncodedJSON:
     if fixture is None:
-        return _EncodedJSON(body, request_id)
+        return EncodedJSON(body, request_id)
     headers = {"x-request-id": request_id, **fixture.spec.response.headers}
     return Response(body, 200, headers, "application/json")
