@@ -2,8 +2,8 @@
 
 Only smoke tests: the speed targets are measured by `bench/run.py` and `bench/streams.py`, which
 print the figures side by side, never by timed tests. The rest checks the parts of `bench/run.py`
-that need no server: the aged mock's keys, the script that sends them, and the tables and results
-file built from made-up figures.
+that need no server: the aged mock's keys, the script that sends them, and (in `bench/report.py`)
+the tables and results file built from made-up figures.
 """
 
 from __future__ import annotations
@@ -94,24 +94,35 @@ async def test_the_paced_bare_app_sends_the_same_frames_on_the_mock_s_schedule(b
         assert (await client.get("/healthz")).json() == {"status": "ok", "open_streams": 0}
 
 
-# --- bench/run.py: the aged mock's keys, the fill script, the tables and the results file ------------
-
-RUN = BARE_APP.parent / "run.py"
-
-
-@pytest.fixture(scope="module")
-def bench_run() -> ModuleType:
-    # run.py imports bare_app as the script does, from its own directory.
-    sys.path.insert(0, str(RUN.parent))
+def bench_script(name: str, path: Path) -> ModuleType:
+    # The scripts import each other (bare_app, report, stream_client, ...) as they do when run, from
+    # their own directory.
+    sys.path.insert(0, str(BENCH))
     try:
-        spec = importlib.util.spec_from_file_location("bench_run", RUN)
+        spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(RUN.parent))
+        sys.path.remove(str(BENCH))
     return module
+
+
+# --- bench/run.py and bench/report.py: the aged mock's keys, the fill script, the tables and the results file
+
+RUN = BARE_APP.parent / "run.py"
+REPORT = BENCH / "report.py"
+
+
+@pytest.fixture(scope="module")
+def bench_run() -> ModuleType:
+    return bench_script("bench_run", RUN)
+
+
+@pytest.fixture(scope="module")
+def bench_report() -> ModuleType:
+    return bench_script("bench_report", REPORT)
 
 
 def test_the_aged_mock_s_keys_are_accepted_on_the_default_tier_and_told_apart(bench_run: ModuleType) -> None:
@@ -140,11 +151,11 @@ def test_the_fill_script_sends_the_keys_in_turn_and_stops_after_its_count(
     assert not flag.exists()
 
 
-def fake_results(bench_run: ModuleType, aged_rps: float, overfull_mib: float) -> Any:
+def fake_results(bench_report: ModuleType, aged_rps: float, overfull_mib: float) -> Any:
     def runs(rps: float, p50_us: int, p99_us: int) -> list[Any]:
-        return [bench_run.Run(int(rps * 5), 5_000_000, 1000, 0, 0, p50_us, p99_us)] * 3
+        return [bench_report.Run(int(rps * 5), 5_000_000, 1000, 0, 0, p50_us, p99_us)] * 3
 
-    r = bench_run
+    r = bench_report
     history = r.History(
         keys=10_000,
         journal_size=100_000,
@@ -171,8 +182,8 @@ def fake_results(bench_run: ModuleType, aged_rps: float, overfull_mib: float) ->
     )
 
 
-def test_the_tables_compare_the_aged_mock_with_the_fresh_one(bench_run: ModuleType) -> None:
-    tables, passed = bench_run.render(fake_results(bench_run, aged_rps=3800, overfull_mib=121.5), 64)
+def test_the_tables_compare_the_aged_mock_with_the_fresh_one(bench_report: ModuleType) -> None:
+    tables, passed = bench_report.render(fake_results(bench_report, aged_rps=3800, overfull_mib=121.5), 64)
     assert passed
     assert "| JSON req/s, 64 conns | 5000 | 4000 | 0.80× | ≥ 0.7× | yes |" in tables
     assert "| metric | fresh | aged | ratio | target | pass |" in tables
@@ -186,21 +197,23 @@ def test_the_tables_compare_the_aged_mock_with_the_fresh_one(bench_run: ModuleTy
 
 @pytest.mark.parametrize(("aged_rps", "overfull_mib"), [(3500, 121.5), (3800, 126.0)])
 def test_a_slower_aged_mock_or_growing_memory_misses_the_target(
-    bench_run: ModuleType, aged_rps: float, overfull_mib: float
+    bench_report: ModuleType, aged_rps: float, overfull_mib: float
 ) -> None:
-    tables, passed = bench_run.render(fake_results(bench_run, aged_rps, overfull_mib), 64)
+    tables, passed = bench_report.render(fake_results(bench_report, aged_rps, overfull_mib), 64)
     assert not passed
     assert "**no**" in tables.split("| metric | fresh | aged |")[1]
 
 
-def test_the_results_file_says_when_where_and_how(bench_run: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_results_file_says_when_where_and_how(
+    bench_run: ModuleType, bench_report: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(RUN.parent.parent)
     command = bench_run.command_line(["--output", "bench/RESULTS.md"])
     assert command.endswith("bench/run.py --output bench/RESULTS.md")
-    tables, _ = bench_run.render(fake_results(bench_run, aged_rps=3800, overfull_mib=121.5), 64)
+    tables, _ = bench_report.render(fake_results(bench_report, aged_rps=3800, overfull_mib=121.5), 64)
     started = datetime.datetime(2026, 11, 23, 13, 5, tzinfo=datetime.UTC)
     load = ((0.25, 0.5, 0.75), (1.0, 1.25, 1.5))
-    text = bench_run.results_markdown(started, "2-core test machine", command, load, tables)
+    text = bench_report.results_markdown(started, "2-core test machine", command, load, tables)
     assert text.startswith("# Benchmark results\n")
     assert "- Started: 2026-11-23 13:05 UTC\n" in text
     assert "- Machine: 2-core test machine\n" in text
@@ -209,41 +222,39 @@ def test_the_results_file_says_when_where_and_how(bench_run: ModuleType, monkeyp
     assert text.endswith(tables + "\n")
 
 
-# --- bench/streams.py: the side-by-side table, and a smoke run ------------------------------------------
+# --- bench/streams.py and bench/stream_report.py: the side-by-side table, and a smoke run --------------
 
 STREAMS = BENCH / "streams.py"
+STREAM_REPORT = BENCH / "stream_report.py"
 
 
 @pytest.fixture(scope="module")
 def bench_streams() -> ModuleType:
-    # streams.py imports stream_client and bare_app as the script does, from its own directory.
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_streams", STREAMS)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return bench_script("bench_streams", STREAMS)
 
 
-def test_the_streams_table_puts_bare_beside_mock_and_judges_the_mock(bench_streams: ModuleType) -> None:
+@pytest.fixture(scope="module")
+def bench_stream_report() -> ModuleType:
+    return bench_script("bench_stream_report", STREAM_REPORT)
+
+
+def test_the_streams_table_puts_bare_beside_mock_and_judges_the_mock(
+    bench_streams: ModuleType, bench_stream_report: ModuleType
+) -> None:
     def result(late: float) -> Any:
         schedule = bench_streams.Schedule(ttft=1.0, per_token=0.1, expected=10)
         tally = bench_streams.Tally(schedule, started=4, completed=4)
         tally.lateness.extend([0.001] * 98 + [late] * 2)
-        return bench_streams.Result(tally, bench_streams.array("d"), samples=[(1.0, 4, 2048)], idle_kib=1024)
+        return bench_stream_report.Result(tally, bench_streams.array("d"), samples=[(1.0, 4, 2048)], idle_kib=1024)
 
     args = argparse.Namespace(streams=4, timeout=60)
-    table, passed = bench_streams.render({"bare": result(0.01), "mock": result(0.2)}, args)
+    table, passed = bench_stream_report.render({"bare": result(0.01), "mock": result(0.2)}, args)
     assert not passed
     assert table.startswith("| metric | bare | mock | target | pass |\n|---|---:|---:|---|---|\n")
     assert "| chunk lateness p99 ms | 10.0 | 200.0 | ≤ 50 ms | **no** |" in table
     assert "| open at once, server (/healthz peak) | 4 | 4 | ≥ 4 | yes |" in table
     assert "| memory per open stream KiB | 256.0 | 256.0 |  |  |" in table
-    _, passed = bench_streams.render({"bare": result(0.2), "mock": result(0.01)}, args)
+    _, passed = bench_stream_report.render({"bare": result(0.2), "mock": result(0.01)}, args)
     assert passed
 
 
