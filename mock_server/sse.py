@@ -129,6 +129,7 @@ class EventStream:
 
     async def _send_paced(self, send: Send) -> None:
         sleep = cheapest_sleep()
+        catch_up_bytes = min(self.batch_bytes, CATCH_UP_BYTES)
         started = self.clock()
         frames = iter(self.frames)
         following = next(frames, None)
@@ -142,8 +143,7 @@ class EventStream:
             # Frames long overdue (an overloaded mock) join this one, up to a batch's size.
             overdue = self.clock() - started - CATCH_UP_SECONDS
             following = next(frames, None)
-            limit = min(self.batch_bytes, CATCH_UP_BYTES)
-            while following is not None and following[0] * self.time_scale < overdue and size < limit:
+            while following is not None and following[0] * self.time_scale < overdue and size < catch_up_bytes:
                 events.append(following[1])
                 size += len(following[1])
                 following = next(frames, None)
