@@ -97,9 +97,8 @@ def call_live(case: Case, target: Target, headers: dict[str, str]) -> schemathes
         time.sleep(live.retry_wait({name: values[0] for name, values in response.headers.items()}))
         response = case.call(**target.call_kwargs(), headers=headers)
         if response.status_code == RATE_LIMITED:
-            pytest.skip(
-                reason=f"live contract run: {target.name} answered 429 twice for {operation.label}; not a failure"
-            )
+            why = f"live contract run: {target.name} answered 429 twice for {operation.label}; not a failure"
+            pytest.skip(reason=why)
     if response.status_code < 300:
         budget.charge(billed(response, estimate))
     return response
