@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import anyio
@@ -24,6 +24,26 @@ class CountingFrames:
         for _ in range(self.count):
             self.pulled += 1
             yield 0.0, b"data: {}\n\n"
+
+
+async def stays_connected() -> dict[str, Any]:
+    await anyio.sleep_forever()
+    raise AssertionError
+
+
+async def messages_of(
+    stream: EventStream, on_send: Callable[[MutableMapping[str, Any]], None] | None = None
+) -> list[MutableMapping[str, Any]]:
+    """What `stream` sends to a client that stays connected; `on_send` sees each message as it goes."""
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+        if on_send is not None:
+            on_send(message)
+
+    await stream({"type": "http"}, stays_connected, send)
+    return sent
 
 
 def test_frames_are_single_data_lines() -> None:
@@ -51,33 +71,14 @@ async def test_a_disconnect_stops_an_unpaced_stream_at_once() -> None:
 
 
 async def test_a_connected_client_gets_every_frame_and_the_end() -> None:
-    async def receive() -> dict[str, Any]:
-        await anyio.sleep_forever()
-        raise AssertionError
-
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    await EventStream([(0.0, b"a"), (0.0, DONE)], time_scale=0)({"type": "http"}, receive, send)
+    sent = await messages_of(EventStream([(0.0, b"a"), (0.0, DONE)], time_scale=0))
     assert [m.get("body") for m in sent[1:]] == [b"a", DONE, b""]
     assert sent[0]["status"] == 200 and (b"content-type", b"text/event-stream; charset=utf-8") in sent[0]["headers"]
 
 
 async def test_at_time_scale_0_a_batching_stream_sends_its_frames_in_few_messages() -> None:
     frames = [(0.0, b"data: {%d}\n\n" % number) for number in range(1000)] + [(0.0, DONE)]
-
-    async def receive() -> dict[str, Any]:
-        await anyio.sleep_forever()
-        raise AssertionError
-
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    await EventStream(frames, time_scale=0, batch_bytes=1000)({"type": "http"}, receive, send)
+    sent = await messages_of(EventStream(frames, time_scale=0, batch_bytes=1000))
     bodies = sent[1:-1]
     assert b"".join(m["body"] for m in bodies) == b"".join(frame for _, frame in frames)
     assert [event for m in bodies for event in events_of(m)] == [frame for _, frame in frames]
@@ -86,17 +87,7 @@ async def test_at_time_scale_0_a_batching_stream_sends_its_frames_in_few_message
 
 
 async def test_a_paced_stream_never_batches() -> None:
-    async def receive() -> dict[str, Any]:
-        await anyio.sleep_forever()
-        raise AssertionError
-
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    stream = EventStream([(0.0, b"a"), (0.0, b"b"), (0.0, DONE)], time_scale=0.001, batch_bytes=1000)
-    await stream({"type": "http"}, receive, send)
+    sent = await messages_of(EventStream([(0.0, b"a"), (0.0, b"b"), (0.0, DONE)], time_scale=0.001, batch_bytes=1000))
     assert [m.get("body") for m in sent[1:]] == [b"a", b"b", DONE, b""]
     assert not any(EVENTS_KEY in m for m in sent)
 
@@ -105,22 +96,15 @@ async def test_a_stream_behind_schedule_sends_its_overdue_frames_together() -> N
     # A slow write (an overloaded mock) puts the stream 0.35 s behind: the frames already more than
     # CATCH_UP_SECONDS overdue go out with the next one; frames not yet overdue still go alone.
     now = [0.0]
-
-    async def receive() -> dict[str, Any]:
-        await anyio.sleep_forever()
-        raise AssertionError
-
-    sent: list[MutableMapping[str, Any]] = []
     write_seconds = [0.35, 0.1, 0.0]
 
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
+    def slow_write(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.body" and message["more_body"]:
             now[0] += write_seconds.pop(0)
 
     frames = [(0.0, b"a"), (0.1, b"b"), (0.2, b"c"), (0.3, b"d"), (0.4, DONE)]
     stream = EventStream(frames, time_scale=1, batch_bytes=1000, clock=lambda: now[0])
-    await stream({"type": "http"}, receive, send)
+    sent = await messages_of(stream, on_send=slow_write)
     assert [m.get("body") for m in sent[1:]] == [b"a", b"bcd", DONE, b""]
     assert [events_of(m) for m in sent[1:4]] == [[b"a"], [b"b", b"c", b"d"], [DONE]]
 
