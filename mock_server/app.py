@@ -16,7 +16,7 @@ from mock_server.exchange import ExchangeMiddleware
 from mock_server.fault_middleware import FaultMiddleware
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
-from mock_server.routes import ROUTES
+from mock_server.routes import ROUTES, ExactPathRouter
 from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
 
@@ -58,5 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Exception: handle_server_error,
         },
     )
+    # Starlette builds its own router from the routes; ours finds exact paths by a dictionary.
+    app.router = ExactPathRouter(ROUTES)
     app.state.mock = state
     return app

@@ -9,21 +9,24 @@ validated chat request) is kept beside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message, Receive, Scope
 
 from mock_server.errors import MockAPIError, invalid_request
 from mock_server.request_headers import request_headers
 
-# The journal parses each body it copies (to note the model) and leaves the `Body` in the
-# request's state under this key, so the handler does not parse the same bytes again.
+# Where the parsed body is left in the request's state, for the journal (the model it names).
 PARSED_BODY_STATE_KEY = "pplx_mock_parsed_body"
 # Larger bodies are parsed every time: the cache must never hold megabytes.
 CACHED_BODY_BYTES = 16 * 1024
+# A hanging request's larger body is not kept to find its model (see `receive_noting_body`).
+NOTED_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -90,10 +93,26 @@ async def read_json_body(request: Request, limit: int, cache: BodyCache | None =
     raw = await read_body(request, limit)
     if not raw.strip():
         raise invalid_request("Request body is empty; expected a JSON object.")
-    noted = request.scope.get("state", {}).get(PARSED_BODY_STATE_KEY)
-    if isinstance(noted, Body) and noted.raw == raw:
-        return noted
-    return parse_json(raw, cache)
+    body = parse_json(raw, cache)
+    request.scope.setdefault("state", {})[PARSED_BODY_STATE_KEY] = body
+    return body
+
+
+def receive_noting_body(scope: Scope, receive: Receive, cache: BodyCache) -> Receive:
+    """`receive`, noting the body as `read_json_body` does once it has all come in: for the paths
+    that consume it without a handler (a hanging fault), so that the journal still names the model."""
+    chunks: list[bytes] = []
+
+    async def noting_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False) and sum(map(len, chunks)) <= NOTED_BODY_BYTES:
+                with contextlib.suppress(ValueError):  # not JSON: nothing to note
+                    scope.setdefault("state", {})[PARSED_BODY_STATE_KEY] = cache.parse(b"".join(chunks))
+        return message
+
+    return noting_receive
 
 
 def parse_json(raw: bytes, cache: BodyCache | None = None) -> Body:

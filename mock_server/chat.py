@@ -53,7 +53,8 @@ async def create_chat_completion(request: Request) -> Response | EncodedJSON | E
     completion = answer.completion
     if chat.stream:
         return _stream(completion, chat, spec, state, now, stream_object(state, request))
-    await _think(state, spec, completion.completion_tokens)
+    if state.settings.time_scale:  # at time scale 0, every load test's path, not even the coroutine
+        await _think(state, spec, completion.completion_tokens)
     if fixture is not None and fixture.spec.response.body is not None:
         # A curated fixture may leave usage out; the mock then bills it like any other answer.
         body = {"usage": completion.usage(), **fixture.spec.response.body, "id": completion.id, "created": int(now)}
@@ -145,8 +146,6 @@ def _event_stream(
 async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
     """A non-streamed answer arrives when a stream of it would have finished."""
     settings = state.settings
-    if settings.time_scale == 0:
-        return
     delay = settings.time_scale * (
         settings.time_to_first_token(spec.name) + tokens / settings.tokens_per_second(spec.name)
     )

@@ -21,6 +21,7 @@ from typing import NoReturn
 from mock_server.auth import KeysFileError
 from mock_server.fixtures import FixtureError
 from mock_server.limits import LimitsError
+from mock_server.serving import uvicorn_options
 from mock_server.settings import SettingsError, load_settings
 
 PROG = "pplx-mock"
@@ -134,21 +135,14 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if settings.workers == 1:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(app, **uvicorn_options(settings))
         return 0
     print(f"{PROG}: {startup_warning(settings.workers)}", file=sys.stderr)
     # uvicorn's workers import the app by name and build their own; the app built here only proved
     # that the settings work. They read the settings resolved here from the environment they inherit.
     del app
     os.environ[SETTINGS_ENV_VAR] = encode_settings(settings)
-    uvicorn.run(
-        FACTORY,
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
+    uvicorn.run(FACTORY, factory=True, workers=settings.workers, **uvicorn_options(settings))
     return 0
 
 
@@ -170,7 +164,7 @@ def record(args: argparse.Namespace) -> int:
         f"(mode {args.mode}, new fixtures in {fixtures_dir / 'recorded'})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(app, **uvicorn_options(settings))
     return 0
 
 

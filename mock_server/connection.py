@@ -10,29 +10,43 @@ callers then fall back to what that transport can show.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
+from typing import Any, Protocol, runtime_checkable
 
 from starlette.types import Receive, Scope
 
 TRANSPORT_KEY = "pplx_mock.transport"
 
 
+@runtime_checkable
+class Transport(Protocol):
+    """What the faults use of a connection's transport.
+
+    A protocol rather than `asyncio.Transport`: uvloop's transports have these methods but do not
+    subclass it.
+    """
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
+    def abort(self) -> None: ...
+    def close(self) -> None: ...
+
+
 def note_transport(scope: Scope, receive: Receive) -> None:
     """Keep the server's transport in `scope`; call it with the server's own `receive`."""
     # uvicorn's h11 and httptools request cycles both keep their connection's transport.
     transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    if isinstance(transport, asyncio.Transport):
+    if transport is not None:
         scope[TRANSPORT_KEY] = transport
 
 
-def transport_of(scope: Scope) -> asyncio.Transport | None:
+def transport_of(scope: Scope) -> Transport | None:
     transport = scope.get(TRANSPORT_KEY)
-    return transport if isinstance(transport, asyncio.Transport) else None
+    return transport if isinstance(transport, Transport) else None
 
 
-def reset(transport: asyncio.Transport) -> None:
+def reset(transport: Transport) -> None:
     """Abort with a TCP RST: the client's next read fails with "connection reset by peer"."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
@@ -41,7 +55,7 @@ def reset(transport: asyncio.Transport) -> None:
     transport.abort()
 
 
-def close(transport: asyncio.Transport) -> None:
+def close(transport: Transport) -> None:
     """Close after what was already written: a chunked body then ends without its last chunk."""
     transport.close()
 

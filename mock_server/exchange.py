@@ -15,7 +15,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.connection import note_transport
-from mock_server.middleware import stamp_headers
+from mock_server.middleware import stamp_headers, stamp_start
 from mock_server.recorder import UNRECORDED_PATHS, Recording
 from mock_server.state import MockState
 
@@ -42,18 +42,16 @@ class ExchangeMiddleware:
 
         recording = Recording(self.state, scope)
 
-        async def recorded_receive() -> Message:
-            message = await receive()
-            recording.received(message)
-            return message
-
         async def recorded_send(message: Message) -> None:
-            message = stamp_headers(message, notes)
-            recording.sent(message)
+            if message["type"] == "http.response.start":
+                message, headers = stamp_start(message, notes)
+                recording.response_started(message["status"], headers)
+            elif message["type"] == "http.response.body":
+                recording.body_sent(message)
             await send(message)
 
         try:
-            await self.app(scope, recorded_receive, recorded_send)
+            await self.app(scope, receive, recorded_send)
         except Exception:
             recording.failed()
             raise

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import connection
+from mock_server.body import receive_noting_body
 from mock_server.errors import MockAPIError, error_response
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
@@ -70,6 +71,9 @@ class FaultMiddleware:
         if plan.latency is not None:
             # Not scaled by time_scale: a fault's latency is asked for explicitly.
             await anyio.sleep(plan.latency.low)
+        if plan.reset or plan.hang:
+            # Nothing reads the body but the wait for the client to go: the journal still names the model.
+            receive = receive_noting_body(scope, receive, self.state.bodies)
         if plan.reset:
             await drop_connection(scope, receive)
         elif plan.hang:

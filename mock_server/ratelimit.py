@@ -3,7 +3,7 @@
 A handler authenticates, then calls `enforce_rate_limit(request, state, <limit name>, key)`: the
 request takes a token from its bucket (one per namespace, key and limit) or gets the API's 429
 `request_rate_limit_exceeded` at once. Either way the `X-RateLimit-*` headers (and on a 429
-`Retry-After` and `retry-after-ms`) are recorded for the request (`add_response_headers`), and
+`Retry-After` and `retry-after-ms`) are recorded for the request (`add_encoded_headers`), and
 `stamp_headers` (middleware.py) puts them on whatever response the handler ends up sending: JSON, SSE
 stream, or a later error.
 
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from mock_server.bucket import Decision
 from mock_server.catalog import MODELS
 from mock_server.errors import MockAPIError
-from mock_server.middleware import add_response_headers
+from mock_server.middleware import add_encoded_headers
 from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
@@ -46,43 +46,49 @@ def chat_limit(payload: Any) -> str | None:
     return model if isinstance(model, str) and model in MODELS else None
 
 
-def enforce_rate_limit(request: Request, state: MockState, limit_name: str | None, key: str) -> dict[str, str]:
+def enforce_rate_limit(
+    request: Request, state: MockState, limit_name: str | None, key: str
+) -> list[tuple[bytes, bytes]]:
     """Take a token for `key` from the `limit_name` bucket, or raise the API's 429.
 
     A name the current table has no limit for (or None) is not limited: no headers, no 429. The
-    headers are recorded for the response already; they are returned for callers that want them.
+    headers are recorded for the response, whichever path sends it; they are also returned, encoded.
     """
     limit = state.limits.get(limit_name) if limit_name is not None else None
     if limit is None:
-        return {}
-    namespace = namespace_of(request_headers(request.scope))
+        return []
+    scope = request.scope
+    namespace = namespace_of(request_headers(scope))
     tier = state.tiers.tier_of(key, namespace)
     decision = state.limiter.acquire((namespace, key, limit.name), limit.capacity(tier), limit.rate(tier))
     headers = rate_limit_headers(decision)
-    add_response_headers(request, headers)
-    request.scope["state"][LIMIT_STATE_KEY] = limit.name
+    notes = scope.setdefault("state", {})
+    notes[LIMIT_STATE_KEY] = limit.name
+    add_encoded_headers(notes, headers)
     if not decision.allowed:
-        wait = int(headers["retry-after-ms"]) / 1000
+        decoded = {name.decode("latin-1"): value.decode("latin-1") for name, value in headers}
+        wait = int(decoded["retry-after-ms"]) / 1000
         message = (
             f"Too Many Requests: the rate limit for {limit.name} on usage tier {tier} is "
             f"{limit.describe(tier)}. Try again in {wait:g} seconds."
         )
-        raise MockAPIError(429, RATE_LIMIT_TYPE, message, headers)
+        raise MockAPIError(429, RATE_LIMIT_TYPE, message, decoded)
     return headers
 
 
-def rate_limit_headers(decision: Decision) -> dict[str, str]:
-    headers = {
-        "x-ratelimit-limit": str(decision.limit),
-        "x-ratelimit-remaining": str(decision.remaining),
-        "x-ratelimit-reset": str(_round_up(decision.full_after)),
-    }
+def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """The headers of `decision`, encoded as the response sends them (built on every limited request)."""
+    headers = [
+        (b"x-ratelimit-limit", b"%d" % decision.limit),
+        (b"x-ratelimit-remaining", b"%d" % decision.remaining),
+        (b"x-ratelimit-reset", b"%d" % _round_up(decision.full_after)),
+    ]
     if not decision.allowed:
         # Rounded up, so a client that waits exactly this long finds its token there; at least
         # 1 ms because the SDKs ignore a wait of 0.
         milliseconds = max(1, _round_up(decision.retry_after * 1000))
-        headers["retry-after"] = str(math.ceil(milliseconds / 1000))
-        headers["retry-after-ms"] = str(milliseconds)
+        headers.append((b"retry-after", b"%d" % math.ceil(milliseconds / 1000)))
+        headers.append((b"retry-after-ms", b"%d" % milliseconds))
     return headers
 
 

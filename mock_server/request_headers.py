@@ -7,6 +7,7 @@ auth, the namespace, the fault plan, the journal and the rate limiter: a dozen s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from starlette.types import Scope
 
@@ -25,6 +26,12 @@ def request_headers(scope: Scope) -> Mapping[str, str]:
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, or None."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return _token_of(headers.get("authorization", ""))
+
+
+# Auth, the fault plan and the journal each ask, and clients send the same few keys over and over.
+@lru_cache(maxsize=1024)
+def _token_of(authorization: str) -> str | None:
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None

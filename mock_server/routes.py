@@ -1,11 +1,11 @@
-"""The route table: one Route per endpoint."""
+"""The route table: one Route per endpoint, and the router that dispatches it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import async_jobs, chat, control, fault_control, meta, search
@@ -25,6 +25,54 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handler(Request(scope, receive, send))
         await response(scope, receive, send)
+
+
+class ExactPathRouter(Router):
+    """Starlette's router with a dictionary in front: a request for a route without path
+    parameters (every API call but a job's poll) is found by its method and path at once.
+
+    Starlette's own matching, which it falls back to for everything else, runs each route's regular
+    expression in turn and builds a child scope: as much as the mock's whole rate limiter per
+    request. A hit gets exactly what a full match would put in the scope.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        super().__init__(routes)
+        self.exact = exact_routes(self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            route = self.exact.get((scope["method"], scope["path"]))
+            if route is not None:
+                scope["router"] = self
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = {}
+                await route.app(scope, receive, send)
+                return
+        await self.middleware_stack(scope, receive, send)
+
+
+def exact_routes(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], Route]:
+    """(method, path) -> the route Starlette would choose, for the routes without path parameters."""
+    exact: dict[tuple[str, str], Route] = {}
+    for index, candidate in enumerate(routes):
+        if not isinstance(candidate, Route) or candidate.param_convertors or not candidate.methods:
+            continue
+        if any(_may_shadow(earlier, candidate.path) for earlier in routes[:index]):
+            continue
+        for method in candidate.methods:
+            # The first route with the method wins, as in Starlette's own matching.
+            exact.setdefault((method, candidate.path), candidate)
+    return exact
+
+
+def _may_shadow(earlier: BaseRoute, path: str) -> bool:
+    """Whether Starlette could choose `earlier`, listed before, for any request to `path`."""
+    if not isinstance(earlier, Route):
+        return True  # a mount or a host: left to Starlette's own matching
+    loose = bool(earlier.param_convertors) or not earlier.methods
+    return loose and earlier.path_regex.match(path) is not None
 
 
 def route(path: str, handler: Callable[[Request], Awaitable[ASGIApp]], methods: list[str]) -> Route:

@@ -11,8 +11,10 @@ import anyio
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_server.body import read_json_body
 from mock_server.clock import Clock
 from mock_server.exchange import ExchangeMiddleware
 from mock_server.journal import mask_key
@@ -266,7 +268,8 @@ async def test_a_stream_entry_is_completed_when_the_stream_ends() -> None:
     first_sent, finish = anyio.Event(), anyio.Event()
 
     async def streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
-        await receive()
+        # As the handlers read it: the parsed body is noted for the journal.
+        await read_json_body(Request(scope, receive), 1024)
         headers = [(b"content-type", b"text/event-stream")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})

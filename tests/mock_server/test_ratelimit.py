@@ -15,6 +15,7 @@ from starlette.requests import Request
 from mock_server.clock import Clock
 from mock_server.errors import MockAPIError
 from mock_server.ratelimit import enforce_rate_limit
+from mock_server.state import MockState
 from tests.conftest import chat_body, make_app
 
 TIER0 = "pplx-ci-tier0-abc"
@@ -205,17 +206,23 @@ def search_request(key: str, namespace: str = "") -> Request:
     return Request({"type": "http", "method": "POST", "path": "/search", "headers": headers})
 
 
+def charge_search(state: MockState, key: str, namespace: str = "", limit: str | None = "search") -> dict[str, str]:
+    """`enforce_rate_limit` for a search by `key`, and the headers it set, decoded."""
+    headers = enforce_rate_limit(search_request(key, namespace), state, limit, key)
+    return {name.decode(): value.decode() for name, value in headers}
+
+
 def test_the_search_limit_is_50_a_second_on_every_tier() -> None:
     app, clock = limited_app()
     state = app.state.mock
     for key in (TIER0, "pplx-ci-tier5"):
-        headers = [enforce_rate_limit(search_request(key), state, "search", key) for _ in range(50)]
+        headers = [charge_search(state, key) for _ in range(50)]
         assert headers[0] == {"x-ratelimit-limit": "50", "x-ratelimit-remaining": "49", "x-ratelimit-reset": "1"}
         with pytest.raises(MockAPIError) as caught:
             enforce_rate_limit(search_request(key), state, "search", key)
         assert caught.value.status_code == 429 and caught.value.type == "request_rate_limit_exceeded"
         assert caught.value.headers["retry-after-ms"] == "20" and caught.value.headers["retry-after"] == "1"
     clock.advance(0.02)
-    assert enforce_rate_limit(search_request(TIER0), state, "search", TIER0)["x-ratelimit-remaining"] == "0"
-    assert enforce_rate_limit(search_request(TIER0, "ns"), state, "search", TIER0)["x-ratelimit-remaining"] == "49"
-    assert enforce_rate_limit(search_request(TIER0), state, None, TIER0) == {}
+    assert charge_search(state, TIER0)["x-ratelimit-remaining"] == "0"
+    assert charge_search(state, TIER0, "ns")["x-ratelimit-remaining"] == "49"
+    assert charge_search(state, TIER0, limit=None) == {}

@@ -1,0 +1,32 @@
+"""How the mock asks uvicorn to serve it: the same options for `serve`, its workers and `record`.
+
+- The event loop and HTTP parser are uvicorn's "auto" choice: uvloop and httptools, which the
+  package depends on where they exist (not on Windows or PyPy), else asyncio and h11. uvicorn's
+  own default, named here so that the choice is visible; the two are about twice as fast as
+  asyncio and h11 for the mock (see the README's Performance section).
+- No access log below `info`: uvicorn formats each access line's arguments (the path quoted
+  again) before the logger drops it, on every request.
+- No proxy headers: the mock serves test clients directly and uses no client address, so
+  uvicorn's `X-Forwarded-For` layer would be one more ASGI layer on every request for nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.settings import Settings
+
+ACCESS_LOG_LEVELS = frozenset({"trace", "debug", "info"})
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config`, besides the app."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.log_level in ACCESS_LOG_LEVELS,
+        "proxy_headers": False,
+        "loop": "auto",
+        "http": "auto",
+    }
