@@ -7,8 +7,8 @@ completion the synchronous endpoint gives for that request.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from contract.schemas import ChatCompletionRequest
 from mock_server.catalog import ModelSpec
@@ -18,9 +18,16 @@ from mock_server.ids import new_id
 from mock_server.state import MockState
 from mock_server.synthesis import question_text
 
+SECONDS_PER_DAY = 86400
 
-@dataclass(frozen=True)
-class PlannedAnswer:
+
+@lru_cache(maxsize=64)
+def utc_date(day: int) -> datetime.date:
+    """The UTC date of day `day` since the epoch: the same for every request of a day, made once."""
+    return datetime.datetime.fromtimestamp(day * SECONDS_PER_DAY, datetime.UTC).date()
+
+
+class PlannedAnswer(NamedTuple):  # a tuple: made on every request, and a frozen dataclass costs more
     fixture: Fixture | None
     # None when the fixture answers with an error status.
     completion: Completion | None
@@ -42,7 +49,7 @@ def plan_answer(
     raw: bytes | None = None,
 ) -> PlannedAnswer:
     """`raw`, the request's body when there is one, is a cheaper cache key than the request re-encoded."""
-    today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+    today = utc_date(int(now // SECONDS_PER_DAY))
     seed = state.settings.seed
     # Only synthesized answers are cached, so a hit also means no fixture matched: the key holds
     # the fixture store's generation, which a fixture added at run time (recording) changes.

@@ -13,6 +13,7 @@ import contextlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -59,6 +60,8 @@ class BodyCache:
         return body
 
 
+# Clients send the same Content-Type on every request.
+@lru_cache(maxsize=64)
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     # Clients that send no Content-Type at all still get their JSON parsed.

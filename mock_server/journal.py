@@ -59,6 +59,9 @@ class Entry:
     waited_ms: float | None = None
     advised_wait_ms: int | None = None
     waited_as_told: bool | None = None
+    # How many entries its namespace had taken when it arrived, itself included: where it is in the
+    # namespace's deque, counted from the newest end. Never serialized.
+    position: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,9 +101,6 @@ class Entry:
 # A finished entry: its fields in declaration order (a plain tuple, see above).
 Row = tuple[Any, ...]
 _row_of = operator.attrgetter(*Entry.__slots__)
-# How far from the newest end a finishing entry is looked for: entries mostly finish in the order
-# they arrived, and one that outlived this many later requests (a long stream) stays an object.
-ROW_SEARCH_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,16 @@ class Journal:
     size: int = 1000
     _entries: dict[str, deque[Entry | Row]] = field(default_factory=dict)
     _refusals: dict[RetryKey, _Refusal] = field(default_factory=dict)
+    # Entries each namespace has taken in all (see `Entry.position`).
+    _taken: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self, time: float, method: str, path: str, namespace: str, api_key: str | None) -> Entry:
         with self._lock:
             self._seq += 1
-            entry = Entry(self._seq, time, method, path, namespace, api_key)
+            taken = self._taken[namespace] = self._taken.get(namespace, 0) + 1
+            entry = Entry(self._seq, time, method, path, namespace, api_key, position=taken)
             # Not `setdefault(namespace, deque(...))`, which would build a deque on every request.
             entries = self._entries.get(namespace)
             if entries is None:
@@ -149,12 +152,10 @@ class Journal:
     def _keep_as_row(self, entry: Entry) -> None:
         with self._lock:
             entries = self._entries.get(entry.namespace)
-            if entries is None:
-                return  # reset while the request was in flight
-            for back in range(1, min(len(entries), ROW_SEARCH_DEPTH) + 1):
-                if entries[-back] is entry:
-                    entries[-back] = _row_of(entry)
-                    return
+            # 1 for the newest; gone when its namespace was reset or it was dropped as the oldest.
+            back = self._taken[entry.namespace] - entry.position + 1
+            if entries is not None and back <= len(entries) and entries[-back] is entry:
+                entries[-back] = _row_of(entry)
 
     def _judge(self, entry: Entry) -> None:
         keys = entry.retry_keys()

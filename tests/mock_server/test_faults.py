@@ -123,6 +123,9 @@ async def test_in_process_hang_drops_the_request_at_the_cap() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
         with pytest.raises(ConnectionResetError):
             await chat(client, "hang")
+    # No handler read the body, but the journal still names its model.
+    (entry,) = app.state.mock.journal.entries("")
+    assert (entry.fault, entry.model) == ("hang", "sonar")
 
 
 @pytest.mark.anyio

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mock_server.body import read_json_body
 from mock_server.clock import Clock
 from mock_server.exchange import ExchangeMiddleware
-from mock_server.journal import mask_key
+from mock_server.journal import Journal, mask_key
 from mock_server.state import MockState
 from tests.conftest import AUTH, TEST_KEY, chat_body, make_app
 
@@ -315,3 +316,32 @@ async def test_an_unhandled_error_is_recorded_as_500() -> None:
         await ExchangeMiddleware(broken_app, state)(http_scope(), one_message_receive(b""), discard)
     (entry,) = state.journal.entries("ns")
     assert (entry.status, entry.done) == (500, True)
+
+
+def test_a_finished_entry_is_kept_as_a_row_the_garbage_collector_ignores() -> None:
+    journal = Journal(size=100)
+    entries = [journal.open(float(n), "POST", "/search", "ns", TEST_KEY) for n in range(3)]
+    # The first request finishes last, after two later ones: it is found all the same.
+    for entry in reversed(entries):
+        entry.status = 200
+        journal.close(entry)
+    gc.collect()
+    kept = list(journal._entries["ns"])
+    assert all(type(item) is tuple and not gc.is_tracked(item) for item in kept)
+    listed = journal.entries("ns")
+    assert [(e.seq, e.status, e.done) for e in listed] == [(1, 200, True), (2, 200, True), (3, 200, True)]
+    assert listed[0].as_json() == entries[0].as_json()
+
+
+def test_an_entry_finishing_after_the_journal_dropped_it_or_a_reset_changes_nothing() -> None:
+    journal = Journal(size=2)
+    old = journal.open(0.0, "POST", "/search", "ns", TEST_KEY)
+    reset_away, _ = (journal.open(1.0, "POST", "/search", "ns", TEST_KEY) for _ in range(2))
+    journal.close(old)  # dropped as the oldest while in flight
+    assert [e.seq for e in journal.entries("ns")] == [2, 3]
+    journal.reset("ns")
+    journal.close(reset_away)
+    assert journal.entries("ns") == []
+    later = journal.open(2.0, "POST", "/search", "ns", TEST_KEY)
+    journal.close(later)
+    assert [(e.seq, e.done) for e in journal.entries("ns")] == [(4, True)]

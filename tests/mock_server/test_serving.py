@@ -1,0 +1,83 @@
+"""How the mock asks uvicorn to serve it, and what it needs of the server's transports."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+import uvicorn
+
+from mock_server import connection
+from mock_server.app import create_app
+from mock_server.serving import uvicorn_options
+from mock_server.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("level", "access_log"), [("debug", True), ("info", True), ("warning", False), ("error", False)]
+)
+def test_the_access_log_is_on_only_where_its_lines_would_show(level: str, access_log: bool) -> None:
+    options = uvicorn_options(Settings(log_level=level, host="127.0.0.1", port=9))
+    assert options["access_log"] is access_log
+    assert (options["host"], options["port"], options["log_level"]) == ("127.0.0.1", 9, level)
+    assert (options["proxy_headers"], options["loop"], options["http"]) == (False, "auto", "auto")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not installed on Windows")
+def test_uvicorn_serves_the_mock_on_uvloop_and_httptools() -> None:
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    config = uvicorn.Config(create_app(Settings()), **uvicorn_options(Settings()))
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+class LoopTransport:
+    """Shaped like uvloop's transports: the methods, and no `asyncio.Transport` base."""
+
+    def __init__(self) -> None:
+        self.limits: dict[str, Any] = {}
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self.limits = {"high": high, "low": low}
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Cycle:
+    def __init__(self, transport: object) -> None:
+        self.transport = transport
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+
+def test_a_transport_is_kept_by_what_it_can_do_not_by_its_class() -> None:
+    transport, scope = LoopTransport(), {"type": "http"}
+    connection.note_transport(scope, Cycle(transport).receive)
+    assert connection.transport_of(scope) is transport
+    connection.reset(transport)
+    assert transport.closed
+
+
+def test_something_that_is_not_a_transport_is_not_used_as_one() -> None:
+    scope = {"type": "http"}
+    connection.note_transport(scope, Cycle(object()).receive)
+    assert connection.transport_of(scope) is None
