@@ -242,6 +242,13 @@ def results_markdown(
     )
 
 
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def describe_machine(args: argparse.Namespace, wrk: str, pin: dict[str, list[str]]) -> str:
     cpu = next(
         (
@@ -252,7 +259,8 @@ def describe_machine(args: argparse.Namespace, wrk: str, pin: dict[str, list[str
         platform.processor() or "unknown CPU",
     )
     wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("starlette", "uvicorn", "anyio", "pydantic"))
+    names = ("starlette", "uvicorn", "uvloop", "httptools", "anyio", "pydantic")
+    versions = ", ".join(f"{name} {_version(name)}" for name in names)
     pinned = f"servers on core {args.server_cpu}, wrk on core {args.wrk_cpu}" if pin["server"] else "unpinned"
     return (
         f"{datetime.date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; "

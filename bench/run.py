@@ -301,6 +301,8 @@ def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Serv
             *pin["server"],
             *[sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH_DIR), "bare_app:create_app"],
             *["--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
+            # The mock's own uvicorn options (mock_server/serving.py), so that only the app differs.
+            *["--no-access-log", "--no-proxy-headers", "--loop", "auto", "--http", "auto"],
         ]
         bare = start(
             "bare", bare_cmd, clean_env(**{bare_app.PAYLOADS_ENV: str(payload_dir)}), bare_port, tmp / "bare.log"

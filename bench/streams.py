@@ -79,10 +79,11 @@ QUESTION = "Write a long overview of the history of the printing press"
 SERVE = """\
 import sys, uvicorn
 from mock_server.app import create_app
+from mock_server.serving import uvicorn_options
 from mock_server.settings import load_settings
 port, scale, backlog = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 settings = load_settings({"port": port, "time_scale": scale, "rate_limits": "off", "log_level": "warning"}, environ={})
-uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", backlog=backlog)
+uvicorn.run(create_app(settings), **uvicorn_options(settings), backlog=backlog)
 """
 # The bare app, paced by BENCH_FIRST_TOKEN and BENCH_PER_TOKEN, with the frames in BENCH_PAYLOADS.
 SERVE_BARE = """\
@@ -90,7 +91,9 @@ import sys, uvicorn
 sys.path.insert(0, "bench")
 import bare_app
 port, backlog = int(sys.argv[1]), int(sys.argv[3])
-uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=backlog)
+# The mock's uvicorn options (mock_server/serving.py), so that only the app differs.
+options = {"access_log": False, "proxy_headers": False, "loop": "auto", "http": "auto"}
+uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=backlog, **options)
 """
 
 
