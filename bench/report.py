@@ -264,6 +264,7 @@ def describe_machine(args: argparse.Namespace, wrk: str, pin: dict[str, list[str
     pinned = f"servers on core {args.server_cpu}, wrk on core {args.wrk_cpu}" if pin["server"] else "unpinned"
     return (
         f"{datetime.date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; "
-        f"Python {platform.python_version()}, {versions}; {wrk_version.split(' [')[0]}, 1 thread; {pinned}; "
+        f"Python {platform.python_version()}, {versions}; uvicorn with --loop {args.loop} --http {args.http}; "
+        f"{wrk_version.split(' [')[0]}, 1 thread; {pinned}; "
         f"median of {args.runs} × {args.duration:g} s after {args.warmup:g} s warm-up"
     )

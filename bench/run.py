@@ -161,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also measure a mock aged by {JOURNAL_SIZE + OVERFILL:,} requests from {AGED_KEYS:,} keys (default on)",
     )
     parser.add_argument("--output", type=Path, metavar="FILE", help="also write the results as Markdown to FILE")
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="both servers' event loop (default auto)"
+    )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' HTTP parser (default auto)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.runs, args.warmup = 2.0, 1, 1.0
@@ -275,21 +281,28 @@ def control(server: Server, path: str, payload: dict[str, Any] | None = None) ->
         return json.loads(answer.read())
 
 
-def mock_command(pin: dict[str, list[str]], port: int, limits: Path) -> list[str]:
+def mock_command(pin: dict[str, list[str]], port: int, limits: Path, stack: list[str]) -> list[str]:
     return [
         *pin["server"],
         *[sys.executable, "-m", "mock_server", "serve", "--time-scale", "0", "--log-level", "warning"],
         *["--port", str(port), "--rate-limits", str(limits), "--default-tier", "5"],
-        *["--journal-size", str(JOURNAL_SIZE)],
+        *["--journal-size", str(JOURNAL_SIZE), *stack],
     ]
 
 
+def stack_flags(args: argparse.Namespace) -> list[str]:
+    """uvicorn's event loop and HTTP parser, the same for every server of the run."""
+    return ["--loop", args.loop, "--http", args.http]
+
+
 @contextlib.contextmanager
-def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Server, bare_app.Payloads]]:
+def servers(
+    pin: dict[str, list[str]], tmp: Path, stack: list[str]
+) -> Iterator[tuple[Server, Server, bare_app.Payloads]]:
     limits = tmp / "limits.toml"
     limits.write_text(LIMITS_TOML)
     mock_port, bare_port = free_port(), free_port()
-    mock = start("mock", mock_command(pin, mock_port, limits), clean_env(), mock_port, tmp / "mock.log")
+    mock = start("mock", mock_command(pin, mock_port, limits, stack), clean_env(), mock_port, tmp / "mock.log")
     try:
         payloads = bare_app.Payloads.from_sse(
             post(mock.url, bare_app.JSON_REQUEST), post(mock.url, bare_app.STREAM_REQUEST)
@@ -302,7 +315,7 @@ def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Serv
             *[sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH_DIR), "bare_app:create_app"],
             *["--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
             # The mock's own uvicorn options (mock_server/serving.py), so that only the app differs.
-            *["--no-access-log", "--no-proxy-headers", "--loop", "auto", "--http", "auto"],
+            *["--no-access-log", "--no-proxy-headers", *stack],
         ]
         bare = start(
             "bare", bare_cmd, clean_env(**{bare_app.PAYLOADS_ENV: str(payload_dir)}), bare_port, tmp / "bare.log"
@@ -320,13 +333,15 @@ def servers(pin: dict[str, list[str]], tmp: Path) -> Iterator[tuple[Server, Serv
 
 
 @contextlib.contextmanager
-def aged_server(wanted: bool, pin: dict[str, list[str]], tmp: Path, fresh: Server) -> Iterator[Server | None]:
+def aged_server(
+    wanted: bool, pin: dict[str, list[str]], tmp: Path, fresh: Server, stack: list[str]
+) -> Iterator[Server | None]:
     """A third mock, started like the fresh one (not yet aged: see `age`), or None when not `wanted`."""
     if not wanted:
         yield None
         return
     port = free_port()
-    aged = start("aged", mock_command(pin, port, tmp / "limits.toml"), clean_env(), port, tmp / "aged.log")
+    aged = start("aged", mock_command(pin, port, tmp / "limits.toml", stack), clean_env(), port, tmp / "aged.log")
     try:
         for request in (bare_app.JSON_REQUEST, bare_app.STREAM_REQUEST):
             if bare_app.comparable(post(aged.url, request)) != bare_app.comparable(post(fresh.url, request)):
@@ -444,7 +459,8 @@ def benchmark(args: argparse.Namespace, wrk: str, pin: dict[str, list[str]], tmp
     # The aged mock is measured where issue 7 sets its target: non-streamed answers.
     aged_scenarios = ("json", "json1")
     runs: dict[str, dict[str, list[Run]]] = {name: {"bare": [], "mock": []} for name in scenarios}
-    with servers(pin, tmp) as (mock, bare, payloads), aged_server(args.aged, pin, tmp, mock) as aged:
+    stack = stack_flags(args)
+    with servers(pin, tmp, stack) as (mock, bare, payloads), aged_server(args.aged, pin, tmp, mock, stack) as aged:
         history = age(aged, wrk, pin["wrk"], tmp, args.connections) if aged else None
         both = (bare, mock)
         for server in both if aged is None else (*both, aged):

@@ -126,7 +126,7 @@ def describe(args: argparse.Namespace, pin: list[str], results: dict[str, Result
     runs = ", then ".join(results)
     return (
         f"{datetime.date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
-        f"Python {platform.python_version()}; {pinned}; {runs}\n"
+        f"Python {platform.python_version()}, uvicorn with --loop {args.loop} --http {args.http}; {pinned}; {runs}\n"
         f"{args.streams} streams, each a streamed {model} completion (disable_search, max_tokens {args.max_tokens}, "
         f"full stream mode) at {args.tokens_per_second:g} tokens/s (time scale {args.time_scale:g}), "
         f"opened over {args.ramp:g} s and renewed on the same connection for {args.duration:g} s more"

@@ -81,8 +81,9 @@ import sys, uvicorn
 from mock_server.app import create_app
 from mock_server.serving import uvicorn_options
 from mock_server.settings import load_settings
-port, scale, backlog = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-settings = load_settings({"port": port, "time_scale": scale, "rate_limits": "off", "log_level": "warning"}, environ={})
+port, scale, backlog, loop, http = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+flags = {"port": port, "time_scale": scale, "rate_limits": "off", "log_level": "warning", "loop": loop, "http": http}
+settings = load_settings(flags, environ={})
 uvicorn.run(create_app(settings), **uvicorn_options(settings), backlog=backlog)
 """
 # The bare app, paced by BENCH_FIRST_TOKEN and BENCH_PER_TOKEN, with the frames in BENCH_PAYLOADS.
@@ -92,7 +93,7 @@ sys.path.insert(0, "bench")
 import bare_app
 port, backlog = int(sys.argv[1]), int(sys.argv[3])
 # The mock's uvicorn options (mock_server/serving.py), so that only the app differs.
-options = {"access_log": False, "proxy_headers": False, "loop": "auto", "http": "auto"}
+options = {"access_log": False, "proxy_headers": False, "loop": sys.argv[4], "http": sys.argv[5]}
 uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=backlog, **options)
 """
 
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         "--target", choices=["mock", "bare", "both"], help="server(s) to load (default both; with --quick, mock)"
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="the server's event loop (default auto)"
+    )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], default="auto", help="the server's HTTP parser (default auto)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.streams, args.max_tokens, args.ramp, args.duration = 50, 20, 0.5, 3.0
@@ -215,7 +222,7 @@ def serving(args: argparse.Namespace, pin: list[str], target: str) -> Iterator[S
     port = free_port()
     backlog = max(2048, args.streams)
     script = SERVE_BARE if target == "bare" else SERVE
-    command = [*pin, sys.executable, "-c", script, str(port), repr(args.time_scale), str(backlog)]
+    command = [*pin, sys.executable, "-c", script, str(port), repr(args.time_scale), str(backlog), args.loop, args.http]
     # A developer's own MOCK_* and BENCH_* settings must not change what is measured.
     env = {name: value for name, value in os.environ.items() if not name.startswith(("MOCK_", "BENCH_"))}
     if target == "bare":

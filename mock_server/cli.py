@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="faithful: the real API's rules (default); spec: every request the OpenAPI document allows succeeds",
     )
     serve.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], help="event loop (default auto: uvloop when installed)"
+    )
+    serve.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], help="HTTP parser (default auto: httptools when installed)"
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         metavar="N",
@@ -120,6 +126,8 @@ def serve(args: argparse.Namespace) -> int:
         "retired": getattr(args, "retired", None),
         "strictness": getattr(args, "strictness", None),
         "workers": getattr(args, "workers", None),
+        "loop": getattr(args, "loop", None),
+        "http": getattr(args, "http", None),
     }
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))

@@ -7,6 +7,7 @@ where it came from and which field it is.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tomllib
@@ -27,6 +28,8 @@ ENV_VARS: dict[str, str] = {
     "MOCK_HOST": "host",
     "MOCK_PORT": "port",
     "MOCK_WORKERS": "workers",
+    "MOCK_LOOP": "loop",
+    "MOCK_HTTP": "http",
     "MOCK_FIXTURES": "fixtures",
     "MOCK_KEYS_FILE": "keys_file",
     "MOCK_SEED": "seed",
@@ -72,6 +75,10 @@ class Settings(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
     # Processes serving the port, each with its own state (see workers.py); read by `pplx-mock serve`.
     workers: int = Field(default=1, ge=1)
+    # uvicorn's event loop and HTTP parser (see serving.py): "auto" is uvloop and httptools where
+    # they are installed (the package depends on them), else asyncio and h11.
+    loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    http: Literal["auto", "httptools", "h11"] = "auto"
     # None means the starter fixtures shipped with the mock.
     fixtures: Path | None = None
     keys_file: Path | None = None
@@ -117,6 +124,14 @@ class Settings(BaseModel):
     # "faithful": the real API's rules; "spec": every request the OpenAPI document allows succeeds
     # (unknown models answered as sonar, unknown job ids found), for generated SDK test suites.
     strictness: Literal["faithful", "spec"] = "faithful"
+
+    @field_validator("loop", "http")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        # "auto" falls back on its own; a named one that is missing would fail deep inside uvicorn.
+        if value in {"uvloop", "httptools"} and importlib.util.find_spec(value) is None:
+            raise ValueError(f"{value} is not installed (pip install {value}, or use auto)")
+        return value
 
     @field_validator("models")
     @classmethod

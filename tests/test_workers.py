@@ -49,6 +49,8 @@ def every_field_set() -> Settings:
         chaos={"status=500": 0.1},
         fault_hang_seconds=3.0,
         strictness="spec",
+        loop="asyncio",
+        http="h11",
     )
 
 

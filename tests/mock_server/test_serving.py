@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import Any
 
@@ -11,7 +12,7 @@ import uvicorn
 from mock_server import connection
 from mock_server.app import create_app
 from mock_server.serving import uvicorn_options
-from mock_server.settings import Settings
+from mock_server.settings import Settings, SettingsError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,27 @@ def test_something_that_is_not_a_transport_is_not_used_as_one() -> None:
     scope = {"type": "http"}
     connection.note_transport(scope, Cycle(object()).receive)
     assert connection.transport_of(scope) is None
+
+
+def test_asyncio_and_h11_can_be_asked_for() -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    settings = Settings(loop="asyncio", http="h11")
+    config = uvicorn.Config(create_app(settings), **uvicorn_options(settings))
+    config.load()
+    assert config.http_protocol_class is H11Protocol
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert type(loop).__module__.startswith("asyncio")
+    finally:
+        loop.close()
+
+
+def test_a_named_loop_or_parser_that_is_not_installed_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "uvloop" else real_find_spec(name))
+    with pytest.raises(SettingsError, match=r"command line: loop: .*uvloop is not installed"):
+        load_settings({"loop": "uvloop"}, environ={})
+    assert load_settings({"loop": "auto", "http": "httptools"}, environ={}).http == "httptools"
