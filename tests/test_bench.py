@@ -2,8 +2,8 @@
 
 Only smoke tests: the speed targets are measured by `bench/run.py` and `bench/streams.py`, which
 print the figures side by side, never by timed tests. The rest checks the parts of `bench/run.py`
-that need no server: the aged mock's keys, the script that sends them, and (in `bench/report.py`)
-the tables and results file built from made-up figures.
+that need no server: the aged mock's keys and the script that sends them (in `bench/wrk.py`), and
+(in `bench/report.py`) the tables and results file built from made-up figures.
 """
 
 from __future__ import annotations
@@ -109,9 +109,10 @@ def bench_script(name: str, path: Path) -> ModuleType:
     return module
 
 
-# --- bench/run.py and bench/report.py: the aged mock's keys, the fill script, the tables and the results file
+# --- bench/run.py, wrk.py and report.py: the aged mock's keys, the fill script, the tables and the results file
 
 RUN = BARE_APP.parent / "run.py"
+WRK = BENCH / "wrk.py"
 REPORT = BENCH / "report.py"
 
 
@@ -121,33 +122,38 @@ def bench_run() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
+def bench_wrk() -> ModuleType:
+    return bench_script("bench_wrk", WRK)
+
+
+@pytest.fixture(scope="module")
 def bench_report() -> ModuleType:
     return bench_script("bench_report", REPORT)
 
 
-def test_the_aged_mock_s_keys_are_accepted_on_the_default_tier_and_told_apart(bench_run: ModuleType) -> None:
-    keys = [bench_run.bench_key(index) for index in range(bench_run.AGED_KEYS)]
+def test_the_aged_mock_s_keys_are_accepted_on_the_default_tier_and_told_apart(bench_wrk: ModuleType) -> None:
+    keys = [bench_wrk.bench_key(index) for index in range(bench_wrk.AGED_KEYS)]
     assert keys[0] == "pplx-bench-00000" and keys[-1] == "pplx-bench-09999"
     assert all(KeyStore().accepts(key) for key in keys)
     # On the tier of the limits file the benchmark writes, never on one from the key's name: no 429s.
     assert {Tiers(default=5).resolve(key) for key in keys} == {(5, "default")}
     # The benchmark checks the journal holds every key by its masked form.
-    assert len({mask_key(key) for key in keys}) == bench_run.AGED_KEYS
+    assert len({mask_key(key) for key in keys}) == bench_wrk.AGED_KEYS
 
 
 def test_the_fill_script_sends_the_keys_in_turn_and_stops_after_its_count(
-    bench_run: ModuleType, tmp_path: Path
+    bench_wrk: ModuleType, tmp_path: Path
 ) -> None:
-    script, flag = bench_run.fill_script(tmp_path, 1234, keys=10)
+    script, flag = bench_wrk.fill_script(tmp_path, 1234, keys=10)
     lua = script.read_text()
     assert "local keys, count, sent, answered = 10, 1234, 0, 0" in lua
     line = next(line for line in lua.splitlines() if "Authorization" in line)
     assert line.strip() == 'headers["Authorization"] = string.format("Bearer pplx-bench-%05d", sent % keys)'
     # Lua's %05d of 7 is "00007": the script sends exactly the keys bench_key names.
-    assert bench_run.bench_key(7) == "pplx-bench-00007"
+    assert bench_wrk.bench_key(7) == "pplx-bench-00007"
     assert f'if answered == count then\n    assert(io.open({json.dumps(str(flag))}, "w")):close()' in lua
-    assert "wrk.thread:stop()" in lua and bench_run.RESULT_MARK in lua
-    assert json.loads((tmp_path / "fill.json").read_text()) == bench_run.bare_app.JSON_REQUEST
+    assert "wrk.thread:stop()" in lua and bench_wrk.RESULT_MARK in lua
+    assert json.loads((tmp_path / "fill.json").read_text()) == bench_wrk.bare_app.JSON_REQUEST
     assert not flag.exists()
 
 
