@@ -25,21 +25,23 @@ def test_the_access_log_is_on_only_where_its_lines_would_show(level: str, access
     assert (options["proxy_headers"], options["loop"], options["http"]) == (False, "auto", "auto")
 
 
+def served_by(settings: Settings) -> tuple[type[Any], type[Any]]:
+    """The HTTP protocol class and the event loop class uvicorn would serve the mock with."""
+    config = uvicorn.Config(create_app(settings), **uvicorn_options(settings))
+    config.load()
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    loop.close()
+    return config.http_protocol_class, type(loop)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not installed on Windows")
 def test_uvicorn_serves_the_mock_on_uvloop_and_httptools() -> None:
     import uvloop
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    config = uvicorn.Config(create_app(Settings()), **uvicorn_options(Settings()))
-    config.load()
-    assert config.http_protocol_class is HttpToolsProtocol
-    factory = config.get_loop_factory()
-    assert factory is not None
-    loop = factory()
-    try:
-        assert isinstance(loop, uvloop.Loop)
-    finally:
-        loop.close()
+    assert served_by(Settings()) == (HttpToolsProtocol, uvloop.Loop)
 
 
 class LoopTransport:
@@ -87,17 +89,8 @@ def test_something_that_is_not_a_transport_is_not_used_as_one() -> None:
 def test_asyncio_and_h11_can_be_asked_for() -> None:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    settings = Settings(loop="asyncio", http="h11")
-    config = uvicorn.Config(create_app(settings), **uvicorn_options(settings))
-    config.load()
-    assert config.http_protocol_class is H11Protocol
-    factory = config.get_loop_factory()
-    assert factory is not None
-    loop = factory()
-    try:
-        assert type(loop).__module__.startswith("asyncio")
-    finally:
-        loop.close()
+    protocol, loop = served_by(Settings(loop="asyncio", http="h11"))
+    assert protocol is H11Protocol and loop.__module__.startswith("asyncio")
 
 
 def test_a_named_loop_or_parser_that_is_not_installed_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
