@@ -11,8 +11,8 @@ clock. Any answer but a 429 ends the retry sequence, so later requests get null 
 
 A finished entry is kept as a plain tuple of its fields (`Row`). The garbage collector stops
 tracking a tuple of strings, numbers and None after it has seen it once, whereas every object with
-slots stays tracked: a full journal of 100,000 objects made each full collection pause the mock for
-tens of milliseconds, the slowest 1% of its answers under load.
+slots stays tracked: with 100,000 entries as objects a full collection took 22 ms, as rows 7.5 ms
+(most of it the rest of the process), a pause every request in flight waits for.
 """
 
 from __future__ import annotations
