@@ -13,7 +13,6 @@ from mock_server.concurrency import ConcurrencyLimitMiddleware
 from mock_server.corpus import load_corpus
 from mock_server.errors import MockAPIError, error_body, handle_api_error, handle_unknown_route
 from mock_server.exchange import ExchangeMiddleware
-from mock_server.fault_middleware import FaultMiddleware
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
 from mock_server.routes import ROUTES, ExactPathRouter
@@ -45,9 +44,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=ROUTES,
         middleware=[
             # Outermost: notes the transport before anything wraps `receive`, completes the response
-            # headers, and journals each response as the client gets it.
-            Middleware(ExchangeMiddleware, state=state),
-            Middleware(FaultMiddleware, state=state),
+            # headers, journals each response as the client gets it, and applies the faults.
+            Middleware(ExchangeMiddleware, state=state, routes=ROUTES),
             # Only when a cap is configured: a layer that lets everything through still costs each request.
             *([Middleware(ConcurrencyLimitMiddleware, state=state)] if settings.max_concurrent_requests else []),
         ],

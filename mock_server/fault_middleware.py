@@ -1,4 +1,6 @@
-"""Pure-ASGI middleware that applies a fault plan to an API request (see faults.py for the grammar).
+"""Each API request's fault plan (see faults.py for the grammar), chosen and applied by the outer
+middleware (exchange.py), which calls `Faults.choose` once per API request and, when there is a
+plan, `Faults.apply` around the rest of the app.
 
 Which plan: the `X-Mock-Fault` header, else the key's scenario step for this call, else the
 namespace's default fault, else its chaos draw. Every source is consulted on every API request,
@@ -21,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import connection
 from mock_server.body import receive_noting_body
-from mock_server.errors import MockAPIError, error_response
+from mock_server.errors import MockAPIError
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
@@ -31,32 +33,24 @@ from mock_server.state import MockState
 
 FAULT_HEADER = "x-mock-fault"
 FAULT_STATE_KEY = "mock_fault"
-# The mock's own routes, which faults never touch.
-UNFAULTED_PATHS = ("/_mock/", "/healthz", "/openapi.json")
 # How long to wait for the server to notice a connection we dropped.
 DROP_GRACE_SECONDS = 1.0
 
 
-class FaultMiddleware:
-    def __init__(self, app: ASGIApp, state: MockState) -> None:
-        self.app = app
+class Faults:
+    def __init__(self, state: MockState) -> None:
         self.state = state
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNFAULTED_PATHS):
-            await self.app(scope, receive, send)
-            return
-        try:
-            plan = self._choose(request_headers(scope))
-        except FaultSpecError as exc:
-            error = MockAPIError(400, "invalid_mock_fault", f"X-Mock-Fault: {exc}.")
-            await error_response(error)(scope, receive, send)
-            return
+    def choose(self, scope: Scope) -> FaultPlan | None:
+        """The plan for this API request, noted for the journal; None: answer it as usual.
+
+        Raises `FaultSpecError` for an `X-Mock-Fault` header that is not a fault spec.
+        """
+        plan = self._choose(request_headers(scope))
         if plan is None or plan.is_none:
-            await self.app(scope, receive, send)
-            return
+            return None
         scope.setdefault("state", {})[FAULT_STATE_KEY] = plan.spec
-        await self._apply(plan, scope, receive, send)
+        return plan
 
     def _choose(self, headers: Mapping[str, str]) -> FaultPlan | None:
         namespace = namespace_of(headers)
@@ -67,7 +61,8 @@ class FaultMiddleware:
         plan = parse_fault(header) if header is not None else scripted or config.default or chaotic
         return plan.resolved(config.rng) if plan is not None else None
 
-    async def _apply(self, plan: FaultPlan, scope: Scope, receive: Receive, send: Send) -> None:
+    async def apply(self, plan: FaultPlan, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request as `plan` says, passing it to `app` where the plan lets it through."""
         if plan.latency is not None:
             # Not scaled by time_scale: a fault's latency is asked for explicitly.
             await anyio.sleep(plan.latency.low)
@@ -81,9 +76,9 @@ class FaultMiddleware:
         elif plan.status is not None:
             await status_response(plan.status, plan.retry_after_ms)(scope, receive, send)
         elif plan.first_byte is None and not plan.touches_stream:
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
         else:
-            await StreamFaults(plan, scope, send).run(self.app, receive)
+            await StreamFaults(plan, scope, send).run(app, receive)
 
     async def _hang(self, scope: Scope, receive: Receive) -> None:
         # Until the client gives up; the cap (not scaled: at time scale 0 it would be no hang)
@@ -182,6 +177,10 @@ class StreamFaults:
         else:
             # In-process nothing can be cut: the body just ends here, without [DONE].
             await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def invalid_fault(exc: FaultSpecError) -> MockAPIError:
+    return MockAPIError(400, "invalid_mock_fault", f"X-Mock-Fault: {exc}.")
 
 
 def malformed(frame: bytes) -> bytes:

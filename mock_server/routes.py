@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import async_jobs, chat, control, fault_control, meta, search
+from mock_server.errors import MockAPIError, error_response
 
 
 class Endpoint:
@@ -24,6 +25,18 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """What this endpoint gives through Starlette's exception middleware, without it: the API's
+        errors (`MockAPIError`) as the app's handler for them answers them (`error_response`);
+        anything else goes on to the outermost error handler, as it does through the middleware.
+        """
+        request = Request(scope, receive, send)
+        try:
+            response = await self.handler(request)
+        except MockAPIError as exc:
+            response = error_response(exc)
         await response(scope, receive, send)
 
 
@@ -65,6 +78,18 @@ def exact_routes(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], Route]:
             # The first route with the method wins, as in Starlette's own matching.
             exact.setdefault((method, candidate.path), candidate)
     return exact
+
+
+def api_routes(
+    routes: Sequence[BaseRoute], own_paths: tuple[str, ...]
+) -> dict[tuple[str, str], tuple[Route, Endpoint]]:
+    """The exact routes of the API (not the mock's own, under `own_paths`) whose endpoint can answer
+    directly (`Endpoint.answer`), by method and path, with that endpoint."""
+    return {
+        key: (route, route.endpoint)
+        for key, route in exact_routes(routes).items()
+        if isinstance(route.endpoint, Endpoint) and not route.path.startswith(own_paths)
+    }
 
 
 def _may_shadow(earlier: BaseRoute, path: str) -> bool:

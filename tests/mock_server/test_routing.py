@@ -1,15 +1,21 @@
-"""The dictionary in front of Starlette's router chooses exactly the route Starlette would."""
+"""The dictionary in front of Starlette's router chooses exactly the route Starlette would, and an
+API request answered straight from its endpoint gets what it would get through Starlette."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from mock_server.exchange import ExchangeMiddleware
 from mock_server.routes import ROUTES, ExactPathRouter, exact_routes
+from tests.conftest import AUTH, chat_body, make_app
 
 
 def starlette_choice(routes: list[Any], method: str, path: str) -> Route | None:
@@ -80,3 +86,58 @@ async def test_a_hit_gets_the_scope_a_full_match_gives() -> None:
     ours, starlettes = endpoint.scopes
     assert ours == starlettes
     assert (ours["route"], ours["endpoint"], ours["path_params"]) == (route, endpoint, {})
+
+
+# Requests to the routes answered directly, each as a (method, path, json, headers) case: answers,
+# the API's errors, and a request with a fault plan (which goes through the app).
+CASES: list[tuple[str, str, Any, dict[str, str]]] = [
+    ("POST", "/chat/completions", chat_body(), AUTH),
+    ("POST", "/v1/sonar", chat_body(stream=True, max_tokens=20), AUTH),
+    ("POST", "/chat/completions", chat_body(), {}),
+    ("POST", "/chat/completions", {"model": "no-such-model", "messages": []}, AUTH),
+    ("POST", "/chat/completions", chat_body(), {**AUTH, "X-Mock-Fault": "status=503"}),
+    ("POST", "/chat/completions", chat_body(), {**AUTH, "X-Mock-Fault": "nonsense"}),
+    ("POST", "/search", {"query": "Paris"}, AUTH),
+    ("POST", "/search", {"query": 3}, AUTH),
+    ("GET", "/async/chat/completions", None, AUTH),
+    ("POST", "/async/chat/completions", {"request": chat_body(model="sonar-deep-research")}, AUTH),
+]
+VARYING = re.compile(rb'"(id|created|request_id|created_at|started_at|completed_at)":\s*("[^"]*"|\d+(\.\d+)?)')
+
+
+async def answers(app: Starlette) -> list[tuple[int, list[str], bytes]]:
+    seen = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+        for method, path, body, headers in CASES:
+            response = await client.request(method, path, json=body, headers=headers)
+            names = sorted(name for name in response.headers if name != "x-request-id")
+            seen.append((response.status_code, names, VARYING.sub(b"", response.content)))
+    return seen
+
+
+@pytest.mark.anyio
+async def test_an_answer_straight_from_the_endpoint_is_the_one_through_starlette(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    direct = make_app(rate_limits="rl-v3")
+    assert ("POST", "/chat/completions") in exchange_of(direct).direct
+    monkeypatch.setattr("mock_server.exchange.api_routes", lambda routes, own: {})
+    routed = make_app(rate_limits="rl-v3")
+    assert exchange_of(routed).direct == {}
+    ours, starlettes = await answers(direct), await answers(routed)
+    assert [status for status, _, _ in ours] == [200, 200, 401, 400, 503, 400, 200, 400, 200, 200]
+    assert ours == starlettes
+
+
+def test_with_a_concurrency_cap_every_request_goes_through_its_layer() -> None:
+    assert exchange_of(make_app(max_concurrent_requests=2)).direct == {}
+
+
+def exchange_of(app: Starlette) -> ExchangeMiddleware:
+    """The app's own outer layer: its middleware stack is built here, as its first request would."""
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
+    layer: Any = app.middleware_stack
+    while not isinstance(layer, ExchangeMiddleware):
+        layer = layer.app
+    return layer
