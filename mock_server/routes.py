@@ -45,8 +45,8 @@ class ExactPathRouter(Router):
     parameters (every API call but a job's poll) is found by its method and path at once.
 
     Starlette's own matching, which it falls back to for everything else, runs each route's regular
-    expression in turn and builds a child scope: as much as the mock's whole rate limiter per
-    request. A hit gets exactly what a full match would put in the scope.
+    expression in turn and builds a child scope for every request. A hit gets exactly what a full
+    match would put in the scope.
     """
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
