@@ -84,7 +84,7 @@ class Server:
         raise RuntimeError(f"{field} not found for pid {self.process.pid}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5, help="seconds per measured run (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="connections of the loaded runs (default 64)")
@@ -111,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' HTTP parser (default auto)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.quick:
         args.duration, args.runs, args.warmup = 2.0, 1, 1.0
     wrk = ensure_wrk()

@@ -98,7 +98,7 @@ uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warni
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", type=int, default=10_000, help="streams open at once (default 10000)")
     parser.add_argument("--tokens-per-second", type=float, default=30, help="each stream's pace (default 30)")
@@ -121,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--http", choices=["auto", "httptools", "h11"], default="auto", help="the server's HTTP parser (default auto)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.quick:
         args.streams, args.max_tokens, args.ramp, args.duration = 50, 20, 0.5, 3.0
     target = args.target or ("mock" if args.quick else "both")

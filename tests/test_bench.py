@@ -12,6 +12,7 @@ import argparse
 import datetime
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import time
@@ -273,3 +274,18 @@ def test_the_streams_benchmark_runs_and_prints_its_table() -> None:
     assert "| metric | mock | target | pass |" in done.stdout
     assert "| streams failed or cut by the time limit | 0 | 0 | yes |" in done.stdout
     assert "| open at once, server (/healthz peak) | 50 | ≥ 50 | yes |" in done.stdout
+
+
+# --- the README documents every option of both benchmarks ---------------------------------------------
+
+
+@pytest.mark.parametrize("script", ["bench_run", "bench_streams"])
+def test_every_benchmark_option_is_in_the_readme(script: str, request: pytest.FixtureRequest) -> None:
+    module: ModuleType = request.getfixturevalue(script)
+    readme = (BENCH.parent / "README.md").read_text(encoding="utf-8")
+    flags = {flag for action in module.build_parser()._actions for flag in action.option_strings}
+    # Named in prose (`--flag`) or in a documented command line; `--flag-more` does not count.
+    missing = [
+        flag for flag in sorted(flags - {"-h", "--help"}) if not re.search(rf"{re.escape(flag)}(?![\w-])", readme)
+    ]
+    assert missing == [], f"README.md does not document these options of {script}"
