@@ -22,6 +22,7 @@ reports `open_streams`, as the mock does.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -45,6 +46,21 @@ QUESTION = "How fast can a local mock of the Sonar API answer?"
 JSON_REQUEST: dict[str, Any] = {"model": "sonar", "messages": [{"role": "user", "content": QUESTION}]}
 STREAM_REQUEST: dict[str, Any] = {**JSON_REQUEST, "max_tokens": 50, "stream": True}
 SSE_HEADERS = {"cache-control": "no-cache"}
+
+
+# uvicorn's options for the bare app: the mock's own (mock_server/serving.py), so that only the app
+# differs. `bench/run.py` passes the same as command-line flags.
+UVICORN_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False}
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--loop` and `--http`: uvicorn's event loop and HTTP parser, the same for every server of a run."""
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="the servers' event loop (default auto)"
+    )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], default="auto", help="the servers' HTTP parser (default auto)"
+    )
 
 
 @dataclass(frozen=True)

@@ -105,12 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"also measure a mock aged by {JOURNAL_SIZE + OVERFILL:,} requests from {AGED_KEYS:,} keys (default on)",
     )
     parser.add_argument("--output", type=Path, metavar="FILE", help="also write the results as Markdown to FILE")
-    parser.add_argument(
-        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="both servers' event loop (default auto)"
-    )
-    parser.add_argument(
-        "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' HTTP parser (default auto)"
-    )
+    bare_app.add_stack_options(parser)
     return parser
 
 
@@ -243,7 +238,7 @@ def servers(
             *pin["server"],
             *[sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH_DIR), "bare_app:create_app"],
             *["--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
-            # The mock's own uvicorn options (mock_server/serving.py), so that only the app differs.
+            # bare_app.UVICORN_OPTIONS as flags: the mock's own, so that only the app differs.
             *["--no-access-log", "--no-proxy-headers", *stack],
         ]
         bare = start(

@@ -92,8 +92,7 @@ import sys, uvicorn
 sys.path.insert(0, "bench")
 import bare_app
 port, backlog = int(sys.argv[1]), int(sys.argv[3])
-# The mock's uvicorn options (mock_server/serving.py), so that only the app differs.
-options = {"access_log": False, "proxy_headers": False, "loop": sys.argv[4], "http": sys.argv[5]}
+options = {**bare_app.UVICORN_OPTIONS, "loop": sys.argv[4], "http": sys.argv[5]}
 uvicorn.run(bare_app.create_app(), host="127.0.0.1", port=port, log_level="warning", backlog=backlog, **options)
 """
 
@@ -115,12 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--target", choices=["mock", "bare", "both"], help="server(s) to load (default both; with --quick, mock)"
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
-    parser.add_argument(
-        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="the server's event loop (default auto)"
-    )
-    parser.add_argument(
-        "--http", choices=["auto", "httptools", "h11"], default="auto", help="the server's HTTP parser (default auto)"
-    )
+    bare_app.add_stack_options(parser)
     return parser
 
 
