@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from mock_server.auth import KeyStore, load_keys_file
 from mock_server.clock import Clock
 from mock_server.concurrency import ConcurrencyLimitMiddleware
 from mock_server.corpus import load_corpus
-from mock_server.errors import MockAPIError, error_body, handle_api_error, handle_unknown_route
+from mock_server.errors import MockAPIError, handle_api_error, handle_server_error, handle_unknown_route
 from mock_server.exchange import ExchangeMiddleware
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
@@ -20,13 +19,19 @@ from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
 
 
-async def handle_server_error(request: Request, exc: Exception) -> Response:
-    # The body the real API sends for its own failures (observed 2025-03).
-    body = error_body(500, "internal_server_error", "An internal server error has occurred.")
-    return Response(body, status_code=500, media_type="application/json")
+class MockApp(Starlette):
+    """Starlette, with the mock's outer layer (exchange.py) around its whole stack, error middleware
+    included: the outer layer answers most API requests straight from their endpoint, and answers
+    the API's 500 itself when one fails, so they skip that middleware too; the journal then also
+    sees the 500 the middleware sends for the rest.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        state: MockState = self.state.mock
+        return ExchangeMiddleware(super().build_middleware_stack(), state, routes=ROUTES)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> MockApp:
     """Build the mock. Without `settings`, they come from `MOCK_*` env vars and `MOCK_CONFIG`.
 
     Raises `SettingsError`, `FixtureError`, `KeysFileError` or `LimitsError` with a one-line
@@ -40,15 +45,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Stores that `POST /_mock/reset` must empty besides the built-in ones go here, each with a
     # `reset(namespace: str | None)` method (see `Resettable`): `state.resettables.append(store)`.
     state.resettables += [state.scenarios, state.chaos]
-    app = Starlette(
+    # Outermost, around what Starlette builds (see MockApp): the layer that notes the transport before
+    # anything wraps `receive`, completes the response headers, journals each response as the client
+    # gets it, and applies the faults.
+    app = MockApp(
         routes=ROUTES,
-        middleware=[
-            # Outermost: notes the transport before anything wraps `receive`, completes the response
-            # headers, journals each response as the client gets it, and applies the faults.
-            Middleware(ExchangeMiddleware, state=state, routes=ROUTES),
-            # Only when a cap is configured: a layer that lets everything through still costs each request.
-            *([Middleware(ConcurrencyLimitMiddleware, state=state)] if settings.max_concurrent_requests else []),
-        ],
+        # Only when a cap is configured: a layer that lets everything through still costs each request.
+        middleware=[Middleware(ConcurrencyLimitMiddleware, state=state)] if settings.max_concurrent_requests else [],
         exception_handlers={
             MockAPIError: handle_api_error,
             404: handle_unknown_route,

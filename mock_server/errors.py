@@ -48,6 +48,16 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+def server_error_response() -> Response:
+    # The body the real API sends for its own failures (observed 2025-03).
+    body = error_body(500, "internal_server_error", "An internal server error has occurred.")
+    return Response(body, status_code=500, media_type="application/json")
+
+
+async def handle_server_error(request: Request, exc: Exception) -> Response:
+    return server_error_response()
+
+
 async def handle_unknown_route(request: Request, exc: Exception) -> Response:
     # The real API answers unknown paths with a bare 404 and an empty body (observed 2026-08).
     status = getattr(exc, "status_code", 404)

@@ -6,6 +6,9 @@
 - It records API requests in the journal (recorder.py), after the headers are complete, so the
   journal sees exactly what the client gets. The mock's own routes are not recorded.
 - It chooses each API request's fault plan and applies it (fault_middleware.py).
+- It sits outside Starlette's error middleware (see app.py: `MockApp`), so an API request that
+  fails before its response has started gets the API's 500 from here, as that middleware would
+  give it, and the journal records what the client got.
 - An API request with no fault plan to a route without path parameters goes straight to its
   endpoint (`routes.Endpoint.answer`), past Starlette's exception middleware and router, unless a
   concurrency cap is configured (its layer sits between the two). Everything else goes on to the
@@ -24,7 +27,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.connection import note_transport
-from mock_server.errors import error_response
+from mock_server.errors import error_response, server_error_response
 from mock_server.fault_middleware import Faults, invalid_fault
 from mock_server.faults import FaultSpecError
 from mock_server.middleware import stamp_headers, stamp_start
@@ -69,6 +72,8 @@ class ExchangeMiddleware:
         try:
             await self._answer(scope, receive, recorded_send)
         except Exception:
+            if recording.status is None:
+                await server_error_response()(scope, receive, recorded_send)
             recording.failed()
             raise
         finally:

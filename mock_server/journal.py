@@ -9,10 +9,12 @@ for a 429 that names no limit, such as the concurrency cap's, the same method an
 `waited_as_told` says whether it came at least the advised `retry-after-ms` later on the mock's
 clock. Any answer but a 429 ends the retry sequence, so later requests get null again.
 
-A finished entry is kept as a plain tuple of its fields (`Row`). The garbage collector stops
-tracking a tuple of strings, numbers and None after it has seen it once, whereas every object with
-slots stays tracked: with 100,000 entries as objects a full collection took 22 ms, as rows 7.5 ms
-(most of it the rest of the process), a pause every request in flight waits for.
+What the journal holds for a request in flight is whatever records it (`InFlight`: recorder.py's
+`Recording`, or an `Entry`), asked for its fields only when someone reads the journal. A finished
+entry is kept as a plain tuple of its fields (`Row`), built once when it ends. The garbage collector
+stops tracking a tuple of strings, numbers and None after it has seen it once, whereas every object
+with slots stays tracked: with 100,000 entries as objects a full collection took 22 ms, as rows
+7.5 ms (most of it the rest of the process), a pause every request in flight waits for.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import operator
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mock_server.auth import KEY_PREFIX
 
@@ -59,8 +61,7 @@ class Entry:
     waited_ms: float | None = None
     advised_wait_ms: int | None = None
     waited_as_told: bool | None = None
-    # How many entries its namespace had taken when it arrived, itself included: where it is in the
-    # namespace's deque, counted from the newest end. Never serialized.
+    # Set by `Journal.open` (see `InFlight`); not part of a row, never serialized.
     position: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -97,10 +98,29 @@ class Entry:
             return [by_route]
         return [(self.namespace, self.api_key, "limit", self.limit), by_route]
 
+    def row(self) -> Row:
+        return _row_of(self)
 
-# A finished entry: its fields in declaration order (a plain tuple, see above).
+
+# An entry's fields in declaration order, `position` left out (a plain tuple, see above):
+# `Entry(*row)` is the entry again.
 Row = tuple[Any, ...]
-_row_of = operator.attrgetter(*Entry.__slots__)
+ROW_FIELDS = Entry.__slots__[: Entry.__slots__.index("position")]
+_row_of = operator.attrgetter(*ROW_FIELDS)
+_STATUS = ROW_FIELDS.index("status")
+
+
+class InFlight(Protocol):
+    """What records a request while it is in flight: `Journal.open` numbers it and files it, and
+    `row()` gives its entry as it stands (`done` false) whenever the journal is read."""
+
+    seq: int
+    namespace: str
+    # How many entries its namespace had taken when it arrived, itself included: where it is in the
+    # namespace's deque, counted from the newest end.
+    position: int
+
+    def row(self) -> Row: ...
 
 
 @dataclass(frozen=True)
@@ -121,41 +141,41 @@ def mask_key(key: str | None) -> str | None:
 @dataclass
 class Journal:
     size: int = 1000
-    _entries: dict[str, deque[Entry | Row]] = field(default_factory=dict)
+    _entries: dict[str, deque[InFlight | Row]] = field(default_factory=dict)
     _refusals: dict[RetryKey, _Refusal] = field(default_factory=dict)
     # Entries each namespace has taken in all (see `Entry.position`).
     _taken: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def open(self, time: float, method: str, path: str, namespace: str, api_key: str | None) -> Entry:
+    def open(self, item: InFlight) -> None:
+        """File a request that has just arrived, numbering it (`seq`)."""
+        namespace = item.namespace
         with self._lock:
             self._seq += 1
-            taken = self._taken[namespace] = self._taken.get(namespace, 0) + 1
-            entry = Entry(self._seq, time, method, path, namespace, api_key, position=taken)
+            item.seq = self._seq
+            item.position = self._taken[namespace] = self._taken.get(namespace, 0) + 1
             # Not `setdefault(namespace, deque(...))`, which would build a deque on every request.
             entries = self._entries.get(namespace)
             if entries is None:
                 entries = self._entries[namespace] = deque(maxlen=self.size)
-            entries.append(entry)
-        return entry
+            entries.append(item)
 
-    def close(self, entry: Entry) -> None:
-        """Judge the backoff of a finished request, remember it when it was itself refused, and
-        keep it as a row from now on."""
-        entry.done = True
+    def close(self, item: InFlight, row: Row) -> None:
+        """Keep `row`, the finished entry of `item`, in its place; judge its backoff first, and
+        remember it when it was itself refused."""
         # The usual case (no 429 pending or given) has nothing to judge and nothing to remember.
-        if entry.status == 429 or self._refusals:
+        if row[_STATUS] == 429 or self._refusals:
+            entry = Entry(*row)
             self._judge(entry)
-        self._keep_as_row(entry)
-
-    def _keep_as_row(self, entry: Entry) -> None:
+            row = _row_of(entry)
+        namespace = item.namespace
         with self._lock:
-            entries = self._entries.get(entry.namespace)
+            entries = self._entries.get(namespace)
             # 1 for the newest; gone when its namespace was reset or it was dropped as the oldest.
-            back = self._taken[entry.namespace] - entry.position + 1
-            if entries is not None and back <= len(entries) and entries[-back] is entry:
-                entries[-back] = _row_of(entry)
+            back = self._taken[namespace] - item.position + 1
+            if entries is not None and back <= len(entries) and entries[-back] is item:
+                entries[-back] = row
 
     def _judge(self, entry: Entry) -> None:
         keys = entry.retry_keys()
@@ -180,10 +200,10 @@ class Journal:
                 self._refusals[keys[0]] = _Refusal(entry.time, entry.retry_after_ms)
 
     def entries(self, namespace: str) -> list[Entry]:
-        """The namespace's entries, oldest first; finished ones are copies rebuilt from their rows."""
+        """The namespace's entries, oldest first, as they stand: copies, rebuilt from their rows."""
         with self._lock:
             kept = list(self._entries.get(namespace, ()))
-        return [item if isinstance(item, Entry) else Entry(*item) for item in kept]
+        return [Entry(*(item if isinstance(item, tuple) else item.row())) for item in kept]
 
     def reset(self, namespace: str | None) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import Message, Scope
 
 from mock_server.body import PARSED_BODY_STATE_KEY, Body
+from mock_server.journal import Row
 from mock_server.ratelimit import LIMIT_STATE_KEY, namespace_of
 from mock_server.request_headers import bearer_token, request_headers
 from mock_server.sse import events_of
@@ -32,68 +33,113 @@ MODEL_MAX_CHARS = 100
 
 
 class Recording:
-    """One API request's journal entry, filled in as the response is sent.
+    """One API request in the journal (a `journal.InFlight`): what the response has shown so far,
+    and when it ends, its entry as one row.
 
     `ExchangeMiddleware` (exchange.py) calls `response_started` with the response's final status and
-    headers, `body_sent` with each body message, then `failed` and `close`. The model comes from
-    the body the handler parsed (body.py notes it in the request's state): a request refused before
-    its body was read names none.
+    headers, `body_sent` with each body message, then `failed` and `close`. Everything else is read
+    from the request's notes when the entry is built: the model from the body the handler parsed
+    (body.py notes it; a request refused before its body was read names none), the fault, the
+    limit and the fixture.
     """
 
-    __slots__ = ("entry", "notes", "started", "state")
+    __slots__ = (
+        "api_key",
+        "body_bytes",
+        "chunks",
+        "headers",
+        "journal",
+        "method",
+        "namespace",
+        "notes",
+        "path",
+        "position",
+        "seq",
+        "started",
+        "status",
+        "time",
+    )
 
     def __init__(self, state: MockState, scope: Scope) -> None:
         headers = request_headers(scope)
-        self.state = state
-        # The same dict as the handler's `request.state`, so what fault injection notes there reaches us.
+        # The same dict as the handler's `request.state`, so what the handlers note there reaches us.
         self.notes: dict[str, Any] = scope.setdefault("state", {})
-        self.entry = state.journal.open(
-            state.clock.time(), scope["method"], scope["path"], namespace_of(headers), bearer_token(headers)
-        )
+        self.journal = state.journal
+        self.time = state.clock.time()
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.namespace = namespace_of(headers)
+        self.api_key = bearer_token(headers)
+        self.status: int | None = None
+        # The response's headers by lower-case name, once it has started.
+        self.headers: Mapping[bytes, bytes] | None = None
+        self.body_bytes = 0
+        self.chunks: int | None = None
+        self.seq = self.position = 0
         self.started = time.monotonic()
+        self.journal.open(self)
 
     def response_started(self, status: int, headers: Mapping[bytes, bytes]) -> None:
         """`headers`: the response's, by lower-case name (the first of each)."""
-        entry = self.entry
-        entry.status = status
-        # Known by now, and shown while a stream is still going.
-        entry.model = self._model()
-        request_id = headers.get(b"x-request-id")
-        entry.request_id = request_id.decode("latin-1") if request_id is not None else None
-        if status == 429:
-            entry.retry_after_ms = retry_after_ms(headers)
+        self.status = status
+        self.headers = headers
         if headers.get(b"content-type", b"").startswith(b"text/event-stream"):
-            entry.chunks = 0
+            self.chunks = 0
 
     def body_sent(self, message: Message) -> None:
-        entry = self.entry
-        entry.body_bytes += len(message.get("body", b""))
-        if entry.chunks is not None:
+        self.body_bytes += len(message.get("body", b""))
+        if self.chunks is not None:
             # A batched message counts as the events it carries (see sse.py).
-            entry.chunks += len(events_of(message))
+            self.chunks += len(events_of(message))
 
     def failed(self) -> None:
-        # The outermost error handler answers 500 without passing through here.
-        if self.entry.status is None:
-            self.entry.status = 500
+        # The outer layer sends the API's 500 through here; this is for when even that could not go out.
+        if self.status is None:
+            self.status = 500
 
     def close(self) -> None:
-        entry, notes = self.entry, self.notes
-        entry.duration_ms = (time.monotonic() - self.started) * 1000
-        if entry.model is None:
-            entry.model = self._model()
+        self.journal.close(self, self.row(done=True, duration_ms=(time.monotonic() - self.started) * 1000))
+
+    def row(self, done: bool = False, duration_ms: float | None = None) -> Row:
+        """The entry as it stands, in the journal's field order (`journal.ROW_FIELDS`)."""
+        notes, headers = self.notes, self.headers
         fault, limit = notes.get(FAULT_STATE_KEY), notes.get(LIMIT_STATE_KEY)
-        entry.fault = str(fault) if fault is not None else None
-        entry.limit = limit if isinstance(limit, str) else None
+        fixture = synthesized = None
         if FIXTURE_STATE_KEY in notes:
             fixture = notes[FIXTURE_STATE_KEY]
-            entry.fixture = fixture if isinstance(fixture, str) else None
-            entry.synthesized = entry.fixture is None
-        self.state.journal.close(entry)
-
-    def _model(self) -> str | None:
-        parsed = self.notes.get(PARSED_BODY_STATE_KEY)
-        return model_of(parsed.payload) if isinstance(parsed, Body) else None
+            fixture = fixture if isinstance(fixture, str) else None
+            synthesized = fixture is None
+        request_id = retry_after = None
+        if headers is not None:
+            encoded_id = headers.get(b"x-request-id")
+            request_id = encoded_id.decode("latin-1") if encoded_id is not None else None
+            if self.status == 429:
+                retry_after = retry_after_ms(headers)
+        parsed = notes.get(PARSED_BODY_STATE_KEY)
+        return (
+            self.seq,
+            self.time,
+            self.method,
+            self.path,
+            self.namespace,
+            self.api_key,
+            model_of(parsed.payload) if isinstance(parsed, Body) else None,
+            limit if isinstance(limit, str) else None,
+            self.status,
+            request_id,
+            str(fault) if fault is not None else None,
+            fixture,
+            synthesized,
+            done,
+            duration_ms,
+            self.body_bytes,
+            self.chunks,
+            retry_after,
+            # The backoff verdict: the journal's to judge when the entry is closed.
+            None,
+            None,
+            None,
+        )
 
 
 def model_of(payload: Any) -> str | None:

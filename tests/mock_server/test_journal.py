@@ -18,7 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mock_server.body import read_json_body
 from mock_server.clock import Clock
 from mock_server.exchange import ExchangeMiddleware
-from mock_server.journal import Journal, mask_key
+from mock_server.journal import Entry, Journal, mask_key
 from mock_server.state import MockState
 from tests.conftest import AUTH, TEST_KEY, chat_body, make_app
 
@@ -286,6 +286,7 @@ async def test_a_stream_entry_is_completed_when_the_stream_ends() -> None:
         (entry,) = state.journal.entries("ns")
         assert (entry.status, entry.model, entry.done, entry.chunks) == (200, "sonar-pro", False, 1)
         finish.set()
+    (entry,) = state.journal.entries("ns")
     assert (entry.done, entry.chunks, entry.body_bytes) == (True, 2, 18)
     assert entry.duration_ms is not None
 
@@ -318,13 +319,23 @@ async def test_an_unhandled_error_is_recorded_as_500() -> None:
     assert (entry.status, entry.done) == (500, True)
 
 
+def opened(journal: Journal, time: float) -> Entry:
+    entry = Entry(0, time, "POST", "/search", "ns", TEST_KEY)
+    journal.open(entry)
+    return entry
+
+
+def closed(journal: Journal, entry: Entry, status: int = 200) -> None:
+    entry.status, entry.done = status, True
+    journal.close(entry, entry.row())
+
+
 def test_a_finished_entry_is_kept_as_a_row_the_garbage_collector_ignores() -> None:
     journal = Journal(size=100)
-    entries = [journal.open(float(n), "POST", "/search", "ns", TEST_KEY) for n in range(3)]
+    entries = [opened(journal, float(n)) for n in range(3)]
     # The first request finishes last, after two later ones: it is found all the same.
     for entry in reversed(entries):
-        entry.status = 200
-        journal.close(entry)
+        closed(journal, entry)
     gc.collect()
     kept = list(journal._entries["ns"])
     assert all(type(item) is tuple and not gc.is_tracked(item) for item in kept)
@@ -335,13 +346,13 @@ def test_a_finished_entry_is_kept_as_a_row_the_garbage_collector_ignores() -> No
 
 def test_an_entry_finishing_after_the_journal_dropped_it_or_a_reset_changes_nothing() -> None:
     journal = Journal(size=2)
-    old = journal.open(0.0, "POST", "/search", "ns", TEST_KEY)
-    reset_away, _ = (journal.open(1.0, "POST", "/search", "ns", TEST_KEY) for _ in range(2))
-    journal.close(old)  # dropped as the oldest while in flight
+    old = opened(journal, 0.0)
+    reset_away, _ = (opened(journal, 1.0) for _ in range(2))
+    closed(journal, old)  # dropped as the oldest while in flight
     assert [e.seq for e in journal.entries("ns")] == [2, 3]
     journal.reset("ns")
-    journal.close(reset_away)
+    closed(journal, reset_away)
     assert journal.entries("ns") == []
-    later = journal.open(2.0, "POST", "/search", "ns", TEST_KEY)
-    journal.close(later)
+    later = opened(journal, 2.0)
+    closed(journal, later)
     assert [(e.seq, e.done) for e in journal.entries("ns")] == [(4, True)]

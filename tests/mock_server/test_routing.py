@@ -129,6 +129,30 @@ async def test_an_answer_straight_from_the_endpoint_is_the_one_through_starlette
     assert ours == starlettes
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("straight", [True, False], ids=["straight", "through-starlette"])
+async def test_a_handler_that_fails_gives_the_apis_500_and_the_journal_records_it(
+    monkeypatch: pytest.MonkeyPatch, straight: bool
+) -> None:
+    async def broken(request: Any) -> Any:
+        raise RuntimeError("a bug in the mock")
+
+    (chat_route,) = (route for route in ROUTES if getattr(route, "path", None) == "/chat/completions")
+    monkeypatch.setattr(chat_route.endpoint, "handler", broken)
+    if not straight:
+        monkeypatch.setattr("mock_server.exchange.api_routes", lambda routes, own: {})
+    app = make_app()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+        response = await client.post("/chat/completions", json=chat_body(), headers=AUTH)
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"message": "An internal server error has occurred.", "type": "internal_server_error", "code": 500}
+    }
+    (entry,) = app.state.mock.journal.entries("")
+    assert (entry.status, entry.request_id, entry.done) == (500, response.headers["x-request-id"], True)
+
+
 def test_with_a_concurrency_cap_every_request_goes_through_its_layer() -> None:
     assert exchange_of(make_app(max_concurrent_requests=2)).direct == {}
 
