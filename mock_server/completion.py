@@ -108,8 +108,19 @@ class Completion:
         if rest is None:
             # `{"citations":…}` less its opening brace: it closes the body.
             rest = self.encoded[object_name] = encode_json(self._rest(object_name))[1:]
-        head = b'{"id":' + encode_string(self.id) + b',"choices":' + choices
-        return head + b',"created":' + str(created).encode() + b',"model":' + encode_string(self.model) + b"," + rest
+        # One join copies the kilobytes once; a chain of `+` would copy them at every step.
+        return b"".join(
+            (
+                b'{"id":',
+                encode_string(self.id),
+                b',"choices":',
+                choices,
+                b',"created":%d,"model":' % created,
+                encode_string(self.model),
+                b",",
+                rest,
+            )
+        )
 
     def renamed(self, id: str, model: str) -> Completion:
         """This answer under another `id` and `model`: what a planned answer becomes for each request.

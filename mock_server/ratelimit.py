@@ -33,6 +33,8 @@ NAMESPACE_HEADER = "x-mock-namespace"
 RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
 # The request state key naming the limit a request was charged against: the journal files 429s by it.
 LIMIT_STATE_KEY = "pplx_mock_rate_limit"
+# Float noise (1200.0000000000002 ms) must not add a whole unit when rounding up.
+ROUNDING_SLACK = 1e-6
 
 
 def namespace_of(headers: Mapping[str, str]) -> str:
@@ -78,10 +80,12 @@ def enforce_rate_limit(
 
 def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     """The headers of `decision`, encoded as the response sends them (built on every limited request)."""
+    # `_round_up` written out: this runs on every limited request.
+    reset = math.ceil(decision.full_after - ROUNDING_SLACK)
     headers = [
         (b"x-ratelimit-limit", b"%d" % decision.limit),
         (b"x-ratelimit-remaining", b"%d" % decision.remaining),
-        (b"x-ratelimit-reset", b"%d" % _round_up(decision.full_after)),
+        (b"x-ratelimit-reset", b"%d" % (reset if reset > 0 else 0)),
     ]
     if not decision.allowed:
         # Rounded up, so a client that waits exactly this long finds its token there; at least
@@ -93,5 +97,4 @@ def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
 
 
 def _round_up(value: float) -> int:
-    # Float noise (1200.0000000000002 ms) must not add a whole unit.
-    return max(0, math.ceil(value - 1e-6))
+    return max(0, math.ceil(value - ROUNDING_SLACK))

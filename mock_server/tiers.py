@@ -35,8 +35,9 @@ class Tiers:
         return self.resolve(key, namespace)[0]
 
     def resolve(self, key: str, namespace: str = "") -> tuple[int, TierSource]:
-        with self._lock:
-            override = self._overrides.get((namespace, key))
+        # A single read of a dict that writers replace or update whole needs no lock (the GIL makes
+        # it atomic), and the rate limiter asks on every request.
+        override = self._overrides.get((namespace, key))
         if override is not None:
             return override, "runtime"
         listed = self.keys.listed.get(key) if self.keys.listed is not None else None
