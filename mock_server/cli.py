@@ -21,7 +21,7 @@ from typing import NoReturn
 from mock_server.auth import KeysFileError
 from mock_server.fixtures import FixtureError
 from mock_server.limits import LimitsError
-from mock_server.serving import uvicorn_options
+from mock_server.serving import freeze_start_up_objects, uvicorn_options
 from mock_server.settings import SettingsError, load_settings
 
 PROG = "pplx-mock"
@@ -143,6 +143,7 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if settings.workers == 1:
+        freeze_start_up_objects()
         uvicorn.run(app, **uvicorn_options(settings))
         return 0
     print(f"{PROG}: {startup_warning(settings.workers)}", file=sys.stderr)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.app import create_app
 from mock_server.errors import error_body
+from mock_server.serving import freeze_start_up_objects
 from mock_server.settings import Settings
 
 SETTINGS_ENV_VAR = "_PPLX_MOCK_WORKER_SETTINGS"
@@ -53,7 +54,9 @@ def create_worker_app() -> ASGIApp:
     if text is None:
         raise RuntimeError(f"{SETTINGS_ENV_VAR} is not set: start workers with `pplx-mock serve --workers N`")
     settings = decode_settings(text)
-    return ControlPlaneRefusal(create_app(settings), settings.workers)
+    app = ControlPlaneRefusal(create_app(settings), settings.workers)
+    freeze_start_up_objects()
+    return app
 
 
 class ControlPlaneRefusal:

@@ -85,7 +85,11 @@ async def test_a_worker_refuses_the_control_plane_and_says_why_a_job_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SETTINGS_ENV_VAR, encode_settings(Settings(workers=2, time_scale=0)))
+    # A worker freezes what it built before serving; this test process must not.
+    frozen: list[bool] = []
+    monkeypatch.setattr("mock_server.workers.freeze_start_up_objects", lambda: frozen.append(True))
     transport = httpx.ASGITransport(app=create_worker_app())
+    assert frozen == [True]
     async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=AUTH) as client:
         refused = await client.post("/_mock/reset")
         assert refused.status_code == 501
