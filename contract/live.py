@@ -139,10 +139,27 @@ def plan(spec: dict[str, Any], run: LiveRun) -> list[PlannedCall]:
     for path in jobs:
         cost = estimate_cost("POST", path, chat)
         if run.allow_expensive:
-            planned.append(PlannedCall("job read back", f"POST {path}", 1, cost, "then GET it and the list"))
+            planned.append(PlannedCall("job read back", f"POST {path}", 1, cost, "then read back, free"))
+            planned += [PlannedCall("job read back", label, 1, 0.0, "free") for label in _reads_back(operations, path)]
         else:
             planned.append(PlannedCall("job read back", f"POST {path}", 0, cost, "skipped: needs --allow-expensive"))
     return planned
+
+
+def _reads_back(operations: list[tuple[str, str]], collection: str) -> list[str]:
+    """What test_a_created_job_can_be_read_back sends after creating a job in `collection`: a GET
+    of the job by its id, and of the list."""
+    return [
+        f"{method} {path}"
+        for method, path in operations
+        if method == "GET" and (path == collection or _is_item_of(path, collection))
+    ]
+
+
+def _is_item_of(path: str, collection: str) -> bool:
+    """`{collection}/{id}`, whatever the parameter is called."""
+    rest = path.removeprefix(collection + "/")
+    return rest != path and rest.startswith("{") and rest.endswith("}") and "/" not in rest
 
 
 def render_plan(planned: list[PlannedCall], run: LiveRun) -> str:

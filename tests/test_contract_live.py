@@ -5,15 +5,18 @@ its own."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from contract import live
+from contract.spec import load_spec
 from contract.prices import estimate_cost, reported_cost
 from tests.conftest import LiveServer, free_port, make_app
 
@@ -66,6 +69,38 @@ def test_a_dry_run_prints_the_plan_and_sends_nothing() -> None:
     assert "dry run: nothing sent" in result.stdout
     assert "POST /search" in result.stdout and "estimated at most $" in result.stdout
     assert "skipped: needs --allow-expensive" in result.stdout
+
+
+def operation_of(path: str, templates: list[str]) -> str:
+    """The spec path a requested path is an instance of (a parameter may hold anything, even `/`)."""
+    for template in templates:
+        pattern = re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(template))
+        if re.fullmatch(pattern, path, flags=re.DOTALL):
+            return template
+    raise AssertionError(f"{path!r} is none of the spec's paths")
+
+
+@pytest.mark.parametrize("expensive", [False, True], ids=["default", "allow-expensive"])
+def test_the_dry_run_plan_covers_every_call_a_live_run_sends(expensive: bool) -> None:
+    """The plan is written beside the suite, not derived from it: this is what keeps the two together."""
+    options = ["--live-examples", "2", "--max-cost", "20", *(["--allow-expensive"] if expensive else [])]
+    with LiveServer(make_app(rate_limits="off", journal_size=10_000)) as target:
+        result = run_contract("--target", target.base_url, *options)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        sent = target.app.state.mock.journal.entries("")
+    spec = load_spec()
+    run = live.LiveRun(base_url="http://x", max_examples=2, max_cost=20, allow_expensive=expensive)
+    planned, planned_401 = Counter[str](), Counter[str]()
+    for call in live.plan(spec, run):
+        (planned_401 if call.test == "no key" else planned)[call.label] += call.calls
+    templates = sorted(spec["paths"], key=len, reverse=True)
+    got, got_401 = Counter[str](), Counter[str]()
+    for entry in sent:
+        label = f"{entry.method} {operation_of(entry.path, templates)}"
+        (got_401 if entry.status == 401 else got)[label] += 1
+    assert got_401 == planned_401
+    assert {label: count for label, count in got.items() if count > planned[label]} == {}
+    assert any(label.startswith("POST /async") for label in got) is expensive
 
 
 def test_the_plan_prices_the_cheapest_model_and_excludes_deep_research_by_default() -> None:
