@@ -8,16 +8,16 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from collections import Counter
 from typing import Any
 
 import pytest
 
 from contract import live
-from contract.spec import load_spec
 from contract.prices import estimate_cost, reported_cost
+from contract.spec import load_spec
 from tests.conftest import LiveServer, free_port, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
