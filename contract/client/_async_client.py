@@ -52,8 +52,9 @@ class AsyncClient(BaseClient):
         base_url: Default `PERPLEXITY_BASE_URL`, else `https://api.perplexity.ai`.
         timeout: Per-attempt `httpx.Timeout` (connect, read, write, pool) or one number for all.
             Default: connect 5 s, read 600 s, write 30 s, pool 30 s.
-        total_timeout: Seconds one call may take across all attempts, rate-limit waits and retry
-            waits (default 900; `None` for no bound). For a stream it bounds getting the 200.
+        total_timeout: Seconds one call may take across all attempts, rate-limit waits, retry
+            waits and the wait for a concurrency slot (default 900; `None` for no bound). For a
+            stream it bounds getting the 200.
         retry: The `RetryPolicy` (default: 2 retries, 0.5 s base, 8 s cap).
         tier: The key's usage tier (0-5): pace requests by the RL-V3 table from the start.
             Without it, limits are learnt from `X-RateLimit-*` headers.
@@ -229,7 +230,13 @@ class AsyncClient(BaseClient):
                 await self._sleep(wait)
             request = self._build(self._http, endpoint, deadline, json=json, params=params, extra_headers=extra_headers)
             response: httpx.Response | None = None
-            await self._slots.acquire()
+            try:
+                self._slots.acquire_nowait()
+            except anyio.WouldBlock:
+                with anyio.move_on_after(self._slot_wait(deadline)) as waiting:
+                    await self._slots.acquire()
+                if waiting.cancelled_caught:
+                    raise self._no_slot(endpoint) from None
             try:
                 response = await self._http.send(request, stream=stream)
             except httpx.TransportError as exc:

@@ -142,6 +142,18 @@ class BaseClient:
         t = self.timeout
         return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
 
+    def _slot_wait(self, deadline: float | None) -> float | None:
+        """How long a call may wait for a concurrency slot: what is left of its total timeout (None:
+        for ever). The wait itself is on the real clock; an injected clock only moves when the
+        client sleeps, so with the default one the two agree."""
+        return None if deadline is None else max(deadline - self._clock(), 0.0)
+
+    def _no_slot(self, endpoint: Endpoint) -> APITimeoutError:
+        return APITimeoutError(
+            f"{endpoint.method} {endpoint.path} would exceed the total timeout of {self.total_timeout:g} s "
+            f"waiting for one of its {self.max_concurrency} concurrent slots."
+        )
+
     def _check_deadline(self, deadline: float | None, wait: float, endpoint: Endpoint) -> None:
         if deadline is not None and self._clock() + wait > deadline:
             raise APITimeoutError(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -16,6 +18,7 @@ from contract.client import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    AsyncClient,
     AuthenticationError,
     BadRequestError,
     Client,
@@ -179,6 +182,53 @@ def test_the_total_timeout_bounds_retries_and_waits() -> None:
     with pytest.raises(APITimeoutError, match="total timeout"):
         make(handler, fake, total_timeout=45).search(query="q")
     assert len(seen) == 2 and fake.sleeps == [30.0]
+
+
+def stream_response(request: httpx.Request) -> httpx.Response:
+    body = sse(completion() | {"choices": [choice("Hello", "stop")]}, "[DONE]")
+    return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+
+def test_the_total_timeout_bounds_the_wait_for_a_concurrency_slot() -> None:
+    client = make(stream_response, max_concurrency=1, total_timeout=0.05)
+    failures: list[Exception] = []
+
+    def search() -> None:
+        try:
+            client.search(query="q")
+        except Exception as exc:
+            failures.append(exc)
+
+    with client.chat_stream(model="sonar", messages=MESSAGES):
+        # The open stream holds the only slot: the next call gives up when its budget is spent (in
+        # a thread, so that a call that waited for ever fails this test instead of hanging it).
+        caller = threading.Thread(target=search, daemon=True)
+        caller.start()
+        caller.join(timeout=5)
+        assert not caller.is_alive(), "the call waited past its total timeout"
+    (failure,) = failures
+    assert isinstance(failure, APITimeoutError) and "waiting for one of its 1 concurrent slots" in str(failure)
+    # Closed, the stream gave its slot back.
+    with client.chat_stream(model="sonar", messages=MESSAGES) as stream:
+        assert [chunk.choices[0].delta.content for chunk in stream] == ["Hello"]
+
+
+@pytest.mark.anyio
+async def test_the_async_total_timeout_bounds_the_wait_for_a_concurrency_slot() -> None:
+    fake = FakeTime()
+    client = AsyncClient(
+        api_key=FAKE_KEY,
+        base_url="http://api.test",
+        transport=httpx.MockTransport(stream_response),
+        clock=fake,
+        sleep=fake.asleep,
+        max_concurrency=1,
+        total_timeout=0.05,
+    )
+    async with client, await client.chat_stream(model="sonar", messages=MESSAGES):
+        # fail_after: a call that waited for ever fails this test instead of hanging it.
+        with anyio.fail_after(5), pytest.raises(APITimeoutError, match="waiting for one of its 1 concurrent slots"):
+            await client.search(query="q")
 
 
 def test_a_stream_yields_typed_chunks_and_the_answer() -> None:
