@@ -37,7 +37,7 @@ async def jobs_collection(request: Request) -> Response:
 
 async def create_job(request: Request) -> Response:
     state: MockState = request.app.state.mock
-    owner = state.keys.authenticate(request.headers)
+    owner = state.keys.authenticate(request.scope)
     if state.settings.retired:
         raise chat_completions_not_available()
     enforce_rate_limit(request, state, "async-create", owner)
@@ -54,7 +54,7 @@ async def create_job(request: Request) -> Response:
     if spec.name != ASYNC_MODEL and state.settings.strictness == "faithful":
         raise invalid_model_for_async(spec.name)
     now = state.clock.time()
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     if key is not None:
         existing = state.jobs.by_idempotency_key(owner, key, now, namespace=namespace)
         if existing is not None:
@@ -78,7 +78,7 @@ async def create_job(request: Request) -> Response:
 
 async def list_jobs(request: Request) -> Response:
     state: MockState = request.app.state.mock
-    owner = state.keys.authenticate(request.headers)
+    owner = state.keys.authenticate(request.scope)
     enforce_rate_limit(request, state, "async-list", owner)
     try:
         query = AsyncChatCompletionListQuery.model_validate(dict(request.query_params))
@@ -88,7 +88,7 @@ async def list_jobs(request: Request) -> Response:
     now = state.clock.time()
     try:
         jobs, next_token = state.jobs.page(
-            owner, now, query.limit, query.next_token, namespace=namespace_of(request.headers)
+            owner, now, query.limit, query.next_token, namespace=namespace_of(request.scope)
         )
     except InvalidPageToken:
         if state.settings.strictness == "spec":
@@ -100,11 +100,11 @@ async def list_jobs(request: Request) -> Response:
 
 async def get_job(request: Request) -> Response:
     state: MockState = request.app.state.mock
-    owner = state.keys.authenticate(request.headers)
+    owner = state.keys.authenticate(request.scope)
     enforce_rate_limit(request, state, "async-get", owner)
     job_id = request.path_params["api_request"]
     now = state.clock.time()
-    job = state.jobs.get(owner, job_id, now, namespace=namespace_of(request.headers))
+    job = state.jobs.get(owner, job_id, now, namespace=namespace_of(request.scope))
     if job is None and state.settings.strictness == "spec":
         return _json(unknown_job(state, job_id))
     if job is None:

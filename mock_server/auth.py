@@ -7,9 +7,10 @@ usage tier (0-5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from starlette.types import Scope
 
 from mock_server.errors import invalid_api_key
 from mock_server.request_headers import bearer_token
@@ -31,9 +32,9 @@ class KeyStore:
             return key in self.listed
         return key.startswith(KEY_PREFIX) and len(key) > len(KEY_PREFIX)
 
-    def authenticate(self, headers: Mapping[str, str]) -> str:
+    def authenticate(self, scope: Scope) -> str:
         """The caller's key, or the API's 401 when it is missing, malformed or not accepted."""
-        token = bearer_token(headers)
+        token = bearer_token(scope)
         if token is None or not self.accepts(token):
             raise invalid_api_key()
         return token

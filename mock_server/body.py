@@ -62,18 +62,18 @@ class BodyCache:
 
 # Clients send the same Content-Type on every request.
 @lru_cache(maxsize=64)
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
     # Clients that send no Content-Type at all still get their JSON parsed.
-    return media in {"", "application/json"} or media.endswith("+json")
+    return media in {b"", b"application/json"} or media.endswith(b"+json")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, after the Content-Type and size checks; may be empty."""
     headers = request_headers(request.scope)
-    if not _is_json(headers.get("content-type", "")):
+    if not _is_json(headers.get(b"content-type", b"")):
         raise MockAPIError(415, "unsupported_media_type", "Content-Type must be application/json.")
-    declared = headers.get("content-length", "")
+    declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     # Straight from `receive`: Starlette's `Request.stream` generator costs more than the reading.

@@ -28,7 +28,7 @@ from mock_server.strictness import parse_chat
 
 async def create_chat_completion(request: Request) -> Response | EncodedJSON | EventStream:
     state: MockState = request.app.state.mock
-    key = state.keys.authenticate(request_headers(request.scope))
+    key = state.keys.authenticate(request.scope)
     if state.settings.retired:
         raise chat_completions_not_available()
     sent = await read_json_body(request, state.settings.max_body_bytes, state.bodies)
@@ -70,8 +70,8 @@ def stream_object(state: MockState, request: Request) -> str:
     """
     setting = state.settings.stream_object
     if setting == "auto":
-        user_agent = request_headers(request.scope).get("user-agent", "")
-        setting = "documented" if user_agent.startswith(("OpenAI/", "AsyncOpenAI/")) else "observed"
+        user_agent = request_headers(request.scope).get(b"user-agent", b"")
+        setting = "documented" if user_agent.startswith((b"OpenAI/", b"AsyncOpenAI/")) else "observed"
     return "chat.completion.chunk" if setting == "documented" else "chat.completion"
 
 

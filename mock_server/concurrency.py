@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.errors import MockAPIError, error_response
 from mock_server.ratelimit import RATE_LIMIT_TYPE, namespace_of
-from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
 # The mock's own routes, which no API key reaches.
@@ -72,13 +71,12 @@ class ConcurrencyLimitMiddleware:
         if scope["type"] != "http" or slots is None or scope["path"].startswith(UNCAPPED_PATHS):
             await self.app(scope, receive, send)
             return
-        headers = request_headers(scope)
         try:
-            key = self.state.keys.authenticate(headers)
+            key = self.state.keys.authenticate(scope)
         except MockAPIError:
             await self.app(scope, receive, send)
             return
-        gate = self.gates.setdefault((namespace_of(headers), key), Gate(slots, settings.concurrency_queue))
+        gate = self.gates.setdefault((namespace_of(scope), key), Gate(slots, settings.concurrency_queue))
         if not await gate.enter():
             await error_response(_refusal(settings.concurrency_status, slots))(scope, receive, send)
             return

@@ -80,7 +80,7 @@ async def set_tier(request: Request) -> JSONResponse:
         raise invalid_parameter('Body must be {"key": "<API key>", "tier": N} with N 0-5 (or null).')
     if not state.keys.accepts(key):
         raise invalid_parameter(f"{key!r} is not an API key this mock accepts.")
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     state.tiers.set(key, tier, namespace)
     # A new tier starts with full buckets, as if the key had not been used.
     state.limiter.forget((namespace, key))
@@ -93,7 +93,7 @@ async def get_tier(request: Request) -> JSONResponse:
     key = request.query_params.get("key")
     if not key:
         raise invalid_parameter("Query parameter `key` is required.")
-    return _tier_view(state, key, namespace_of(request.headers))
+    return _tier_view(state, key, namespace_of(request.scope))
 
 
 def _tier_view(state: MockState, key: str, namespace: str) -> JSONResponse:
@@ -110,7 +110,7 @@ async def list_requests(request: Request) -> JSONResponse:
         raise invalid_parameter("Query parameter `limit` must be at least 1.")
     entries = [
         entry
-        for entry in state.journal.entries(namespace_of(request.headers))
+        for entry in state.journal.entries(namespace_of(request.scope))
         if query.get("path") in (None, entry.path)
         and query.get("model") in (None, entry.model)
         and status in (None, entry.status)
@@ -129,7 +129,7 @@ async def reset(request: Request) -> JSONResponse:
     everything = payload.get("all", False) if isinstance(payload, dict) else None
     if not isinstance(everything, bool):
         raise invalid_parameter('Body must be empty, {} or {"all": true}.')
-    namespace = None if everything else namespace_of(request.headers)
+    namespace = None if everything else namespace_of(request.scope)
     state.reset(namespace)
     return JSONResponse({"reset": "all" if namespace is None else "namespace", "namespace": namespace})
 

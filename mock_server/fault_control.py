@@ -45,7 +45,7 @@ async def set_faults(request: Request) -> JSONResponse:
         rates = parse_rates(chaos or {})
     except FaultSpecError as exc:
         raise invalid_fault(str(exc)) from None
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     config = state.chaos.configure(namespace, plan if plan is None or not plan.is_none else None, rates, seed)
     return JSONResponse({"namespace": namespace, **config.view()})
 
@@ -53,7 +53,7 @@ async def set_faults(request: Request) -> JSONResponse:
 async def get_faults(request: Request) -> JSONResponse:
     require_local(request)
     state: MockState = request.app.state.mock
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     return JSONResponse({"namespace": namespace, **state.chaos.config(namespace).view()})
 
 
@@ -68,7 +68,7 @@ async def set_scenario(request: Request) -> JSONResponse:
         steps = parse_steps(body.get("steps"))
     except FaultSpecError as exc:
         raise invalid_fault(str(exc)) from None
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     scenario = state.scenarios.set(namespace, key, steps)
     return JSONResponse({"key": key, "namespace": namespace, **scenario.view()})
 
@@ -76,7 +76,7 @@ async def set_scenario(request: Request) -> JSONResponse:
 async def get_scenarios(request: Request) -> JSONResponse:
     require_local(request)
     state: MockState = request.app.state.mock
-    namespace = namespace_of(request.headers)
+    namespace = namespace_of(request.scope)
     key = request.query_params.get("key")
     scenarios = state.scenarios.in_namespace(namespace)
     if key is not None:

@@ -15,8 +15,6 @@ included) and send each on its own. The applied plan is noted in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,11 +25,11 @@ from mock_server.errors import MockAPIError
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
-from mock_server.request_headers import bearer_token, request_headers
+from mock_server.request_headers import bearer_token, header
 from mock_server.sse import DONE, events_of
 from mock_server.state import MockState
 
-FAULT_HEADER = "x-mock-fault"
+FAULT_HEADER = b"x-mock-fault"
 FAULT_STATE_KEY = "mock_fault"
 # How long to wait for the server to notice a connection we dropped.
 DROP_GRACE_SECONDS = 1.0
@@ -46,19 +44,19 @@ class Faults:
 
         Raises `FaultSpecError` for an `X-Mock-Fault` header that is not a fault spec.
         """
-        plan = self._choose(request_headers(scope))
+        plan = self._choose(scope)
         if plan is None or plan.is_none:
             return None
         scope.setdefault("state", {})[FAULT_STATE_KEY] = plan.spec
         return plan
 
-    def _choose(self, headers: Mapping[str, str]) -> FaultPlan | None:
-        namespace = namespace_of(headers)
+    def _choose(self, scope: Scope) -> FaultPlan | None:
+        namespace = namespace_of(scope)
         config = self.state.chaos.config(namespace)
         chaotic = config.draw()
-        scripted = self.state.scenarios.next_call(namespace, bearer_token(headers))
-        header = headers.get(FAULT_HEADER)
-        plan = parse_fault(header) if header is not None else scripted or config.default or chaotic
+        scripted = self.state.scenarios.next_call(namespace, bearer_token(scope))
+        spec = header(scope, FAULT_HEADER)
+        plan = parse_fault(spec) if spec is not None else scripted or config.default or chaotic
         return plan.resolved(config.rng) if plan is not None else None
 
     async def apply(self, plan: FaultPlan, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,10 +17,10 @@ same in milliseconds, rounded up, which the official SDKs prefer.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from mock_server.bucket import Decision
 from mock_server.catalog import MODELS
@@ -29,7 +29,7 @@ from mock_server.middleware import add_encoded_headers
 from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
-NAMESPACE_HEADER = "x-mock-namespace"
+NAMESPACE_HEADER = b"x-mock-namespace"
 RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
 # The request state key naming the limit a request was charged against: the journal files 429s by it.
 LIMIT_STATE_KEY = "pplx_mock_rate_limit"
@@ -37,9 +37,9 @@ LIMIT_STATE_KEY = "pplx_mock_rate_limit"
 ROUNDING_SLACK = 1e-6
 
 
-def namespace_of(headers: Mapping[str, str]) -> str:
+def namespace_of(scope: Scope) -> str:
     """The namespace a request selects with `X-Mock-Namespace`; "" is the default one."""
-    return headers.get(NAMESPACE_HEADER, "").strip()
+    return request_headers(scope).get(NAMESPACE_HEADER, b"").decode("latin-1").strip()
 
 
 def chat_limit(payload: Any) -> str | None:
@@ -60,7 +60,7 @@ def enforce_rate_limit(
     if limit is None:
         return []
     scope = request.scope
-    namespace = namespace_of(request_headers(scope))
+    namespace = namespace_of(scope)
     tier = state.tiers.tier_of(key, namespace)
     decision = state.limiter.acquire((namespace, key, limit.name), limit.capacity(tier), limit.rate(tier))
     headers = rate_limit_headers(decision)

@@ -20,7 +20,7 @@ from starlette.types import Message, Scope
 from mock_server.body import PARSED_BODY_STATE_KEY, Body
 from mock_server.journal import Row
 from mock_server.ratelimit import LIMIT_STATE_KEY, namespace_of
-from mock_server.request_headers import bearer_token, request_headers
+from mock_server.request_headers import bearer_token
 from mock_server.sse import events_of
 from mock_server.state import MockState
 
@@ -61,15 +61,14 @@ class Recording:
     )
 
     def __init__(self, state: MockState, scope: Scope) -> None:
-        headers = request_headers(scope)
         # The same dict as the handler's `request.state`, so what the handlers note there reaches us.
         self.notes: dict[str, Any] = scope.setdefault("state", {})
         self.journal = state.journal
         self.time = state.clock.time()
         self.method: str = scope["method"]
         self.path: str = scope["path"]
-        self.namespace = namespace_of(headers)
-        self.api_key = bearer_token(headers)
+        self.namespace = namespace_of(scope)
+        self.api_key = bearer_token(scope)
         self.status: int | None = None
         # The response's headers by lower-case name, once it has started.
         self.headers: Mapping[bytes, bytes] | None = None

@@ -32,7 +32,7 @@ CONTEXT_SIZE_TOKENS = {"low": 512, "medium": 2048, "high": 4096}
 
 async def create_search(request: Request) -> Response:
     state: MockState = request.app.state.mock
-    key = state.keys.authenticate(request.headers)
+    key = state.keys.authenticate(request.scope)
     # One tier-free limit for every search (documented: 50 requests a second, burst 50).
     enforce_rate_limit(request, state, "search", key)
     payload = await read_json(request, state.settings.max_body_bytes)

@@ -16,7 +16,7 @@ from mock_server.catalog import MODELS
 from mock_server.completion import synthesize_completion
 from mock_server.corpus import load_corpus
 from mock_server.ids import new_id
-from mock_server.request_headers import bearer_token, request_headers
+from mock_server.request_headers import bearer_token, header, request_headers
 from mock_server.sse import encode_json, encode_string
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -58,16 +58,21 @@ def test_large_and_invalid_bodies_are_not_kept() -> None:
         cache.parse(b"\xff")
 
 
-def test_request_headers_take_the_first_value_of_a_name_in_any_case() -> None:
+def test_request_headers_take_the_first_value_of_a_name() -> None:
     scope = {
-        "headers": [(b"Authorization", b"Bearer pplx-one"), (b"authorization", b"Bearer pplx-two"), (b"x-a", b"1")]
+        "headers": [(b"authorization", b"Bearer pplx-one"), (b"authorization", b"Bearer pplx-two"), (b"x-a", b"1")]
     }
     headers = request_headers(scope)
-    assert headers == {"authorization": "Bearer pplx-one", "x-a": "1"}
+    assert headers == {b"authorization": b"Bearer pplx-one", b"x-a": b"1"}
     assert request_headers(scope) is headers, "read once per request"
-    assert bearer_token(headers) == "pplx-one"
-    assert bearer_token({"authorization": "Basic abc"}) is None
-    assert bearer_token({"authorization": "bearer   "}) is None
+    assert bearer_token(scope) == "pplx-one"
+    assert header(scope, b"x-a") == "1" and header(scope, b"x-b") is None
+
+
+@pytest.mark.parametrize("authorization", [b"Basic abc", b"bearer   ", b"Bearer", b""])
+def test_only_a_bearer_token_is_a_key(authorization: bytes) -> None:
+    assert bearer_token({"headers": [(b"authorization", authorization)]}) is None
+    assert bearer_token({"headers": [(b"authorization", b"bearer pplx-x ")]}) == "pplx-x"
 
 
 def test_a_renamed_completion_differs_only_in_id_and_model() -> None:
