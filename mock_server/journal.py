@@ -143,7 +143,7 @@ class Journal:
     size: int = 1000
     _entries: dict[str, deque[InFlight | Row]] = field(default_factory=dict)
     _refusals: dict[RetryKey, _Refusal] = field(default_factory=dict)
-    # Entries each namespace has taken in all (see `Entry.position`).
+    # Entries each namespace has taken in all (see `InFlight.position`).
     _taken: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
