@@ -26,9 +26,11 @@ class MockApp(Starlette):
     sees the 500 the middleware sends for the rest.
     """
 
+    # The same object as `app.state.mock`, where handlers read it (`state.mock_state`).
+    mock_state: MockState
+
     def build_middleware_stack(self) -> ASGIApp:
-        state: MockState = self.state.mock
-        return ExchangeMiddleware(super().build_middleware_stack(), state, routes=ROUTES)
+        return ExchangeMiddleware(super().build_middleware_stack(), self.mock_state, routes=ROUTES)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> MockApp:
@@ -61,5 +63,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     # Starlette builds its own router from the routes; ours finds exact paths by a dictionary.
     app.router = ExactPathRouter(ROUTES)
-    app.state.mock = state
+    app.state.mock = app.mock_state = state
     return app

@@ -21,7 +21,7 @@ from mock_server.errors import MockAPIError, chat_completions_not_available, inv
 from mock_server.jobs import DEFAULT_FAILURE, EFFORT_FACTOR, InvalidPageToken, Job
 from mock_server.ratelimit import enforce_rate_limit, namespace_of
 from mock_server.sse import encode_json
-from mock_server.state import MockState
+from mock_server.state import MockState, mock_state
 from mock_server.strictness import parse_chat, unknown_job
 
 (ASYNC_MODEL,) = ASYNC_MODELS
@@ -36,7 +36,7 @@ async def jobs_collection(request: Request) -> Response:
 
 
 async def create_job(request: Request) -> Response:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     owner = state.keys.authenticate(request.scope)
     if state.settings.retired:
         raise chat_completions_not_available()
@@ -77,7 +77,7 @@ async def create_job(request: Request) -> Response:
 
 
 async def list_jobs(request: Request) -> Response:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     owner = state.keys.authenticate(request.scope)
     enforce_rate_limit(request, state, "async-list", owner)
     try:
@@ -99,7 +99,7 @@ async def list_jobs(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     owner = state.keys.authenticate(request.scope)
     enforce_rate_limit(request, state, "async-get", owner)
     job_id = request.path_params["api_request"]

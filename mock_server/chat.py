@@ -22,12 +22,12 @@ from mock_server.ratelimit import chat_limit, enforce_rate_limit
 from mock_server.recorder import FIXTURE_STATE_KEY
 from mock_server.request_headers import request_headers
 from mock_server.sse import BATCH_BYTES, EventStream, Frame, data_frame, encode_json
-from mock_server.state import MockState
+from mock_server.state import MockState, mock_state
 from mock_server.strictness import parse_chat
 
 
 async def create_chat_completion(request: Request) -> Response | EncodedJSON | EventStream:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     key = state.keys.authenticate(request.scope)
     if state.settings.retired:
         raise chat_completions_not_available()

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from mock_server.body import parse_json, read_body, read_json
 from mock_server.errors import MockAPIError, invalid_parameter
 from mock_server.ratelimit import namespace_of
-from mock_server.state import MockState
+from mock_server.state import MockState, mock_state
 from mock_server.tiers import TIERS
 
 ADMIN_TOKEN_HEADER = "x-mock-admin-token"
@@ -44,7 +44,7 @@ def require_local(request: Request) -> None:
 
 
 def _has_admin_token(request: Request) -> bool:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     secret = state.settings.admin_token
     if secret is None:
         return False
@@ -59,7 +59,7 @@ def _has_admin_token(request: Request) -> bool:
 
 async def advance_clock(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     payload = await read_json(request, 4096)
     seconds = payload.get("seconds") if isinstance(payload, dict) else None
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
@@ -70,7 +70,7 @@ async def advance_clock(request: Request) -> JSONResponse:
 
 async def set_tier(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     payload = await read_json(request, 4096)
     body = payload if isinstance(payload, dict) else {}
     key, tier = body.get("key"), body.get("tier")
@@ -89,7 +89,7 @@ async def set_tier(request: Request) -> JSONResponse:
 
 async def get_tier(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     key = request.query_params.get("key")
     if not key:
         raise invalid_parameter("Query parameter `key` is required.")
@@ -103,7 +103,7 @@ def _tier_view(state: MockState, key: str, namespace: str) -> JSONResponse:
 
 async def list_requests(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     query = request.query_params
     status, limit = _optional_int(query.get("status"), "status"), _optional_int(query.get("limit"), "limit")
     if limit is not None and limit < 1:
@@ -122,7 +122,7 @@ async def list_requests(request: Request) -> JSONResponse:
 
 async def reset(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     # No body at all resets the caller's namespace: the common case needs no JSON.
     raw = await read_body(request, 4096)
     payload = parse_json(raw).payload if raw.strip() else {}

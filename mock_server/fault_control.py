@@ -24,14 +24,14 @@ from mock_server.errors import MockAPIError, invalid_parameter
 from mock_server.faults import FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
 from mock_server.scenarios import parse_steps
-from mock_server.state import MockState
+from mock_server.state import mock_state
 
 MAX_CONTROL_BODY = 1024 * 1024
 
 
 async def set_faults(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     body = await _object(request, '{"default": "<fault spec>", "chaos": {"<fault spec>": rate}, "seed": N}')
     default, chaos, seed = body.get("default"), body.get("chaos"), body.get("seed")
     if default is not None and not isinstance(default, str):
@@ -52,14 +52,14 @@ async def set_faults(request: Request) -> JSONResponse:
 
 async def get_faults(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     namespace = namespace_of(request.scope)
     return JSONResponse({"namespace": namespace, **state.chaos.config(namespace).view()})
 
 
 async def set_scenario(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     body = await _object(request, '{"key": "<API key>", "steps": {"<call number>": "<fault spec>"}}')
     key = body.get("key")
     if not isinstance(key, str) or not key:
@@ -75,7 +75,7 @@ async def set_scenario(request: Request) -> JSONResponse:
 
 async def get_scenarios(request: Request) -> JSONResponse:
     require_local(request)
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     namespace = namespace_of(request.scope)
     key = request.query_params.get("key")
     scenarios = state.scenarios.in_namespace(namespace)

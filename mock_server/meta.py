@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from contract.spec import load_spec
+from mock_server.state import mock_state
 
 
 async def openapi_document(request: Request) -> JSONResponse:
@@ -13,5 +14,5 @@ async def openapi_document(request: Request) -> JSONResponse:
 
 
 async def health(request: Request) -> JSONResponse:
-    state = request.app.state.mock
+    state = mock_state(request)
     return JSONResponse({"status": "ok", "fixtures": len(state.fixtures.fixtures), "open_streams": state.open_streams})

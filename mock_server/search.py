@@ -21,7 +21,7 @@ from mock_server.recorder import FIXTURE_STATE_KEY
 from mock_server.search_engine import Hit, cut_snippets, search
 from mock_server.search_filters import SearchFilters, domain_of
 from mock_server.sse import encode_json
-from mock_server.state import MockState
+from mock_server.state import MockState, mock_state
 from mock_server.strictness import parse_search
 
 # Per-page budgets for `search_context_size` when `max_tokens_per_page` is not given. The SDK says
@@ -31,7 +31,7 @@ CONTEXT_SIZE_TOKENS = {"low": 512, "medium": 2048, "high": 4096}
 
 
 async def create_search(request: Request) -> Response:
-    state: MockState = request.app.state.mock
+    state = mock_state(request)
     key = state.keys.authenticate(request.scope)
     # One tier-free limit for every search (documented: 50 requests a second, burst 50).
     enforce_rate_limit(request, state, "search", key)

@@ -9,15 +9,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from contract.schemas import ChatCompletionRequest
+from mock_server.app import create_app
 from mock_server.body import CACHED_BODY_BYTES, BodyCache
 from mock_server.catalog import MODELS
 from mock_server.completion import synthesize_completion
 from mock_server.corpus import load_corpus
 from mock_server.ids import new_id
 from mock_server.request_headers import bearer_token, header, request_headers
+from mock_server.settings import Settings
 from mock_server.sse import encode_json, encode_string
+from mock_server.state import mock_state
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 
@@ -85,3 +89,9 @@ def test_a_renamed_completion_differs_only_in_id_and_model() -> None:
         if field.name not in {"id", "model"}:
             assert getattr(copy, field.name) is getattr(planned, field.name), field.name
     assert json.loads(copy.encode_body(1))["id"] == "other-id"
+
+
+def test_handlers_read_the_state_the_app_was_built_with() -> None:
+    app = create_app(Settings())
+    request = Request({"type": "http", "app": app, "headers": []})
+    assert mock_state(request) is app.state.mock
