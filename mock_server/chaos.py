@@ -66,9 +66,10 @@ class ChaosStore:
         return config
 
     def config(self, namespace: str) -> ChaosConfig:
-        if namespace not in self._configs:
-            self._configs[namespace] = ChaosConfig(self._seed, namespace, self._default, list(self._rates))
-        return self._configs[namespace]
+        config = self._configs.get(namespace)
+        if config is None:
+            config = self._configs[namespace] = ChaosConfig(self._seed, namespace, self._default, list(self._rates))
+        return config
 
     def reset(self, namespace: str | None) -> None:
         """Back to the settings' configuration, freshly seeded."""

@@ -30,6 +30,7 @@ from mock_server.request_headers import request_headers
 from mock_server.state import MockState
 
 NAMESPACE_HEADER = b"x-mock-namespace"
+NAMESPACE_KEY = "pplx_mock.namespace"
 RATE_LIMIT_TYPE = "request_rate_limit_exceeded"
 # The request state key naming the limit a request was charged against: the journal files 429s by it.
 LIMIT_STATE_KEY = "pplx_mock_rate_limit"
@@ -38,8 +39,14 @@ ROUNDING_SLACK = 1e-6
 
 
 def namespace_of(scope: Scope) -> str:
-    """The namespace a request selects with `X-Mock-Namespace`; "" is the default one."""
-    return request_headers(scope).get(NAMESPACE_HEADER, b"").decode("latin-1").strip()
+    """The namespace a request selects with `X-Mock-Namespace`; "" is the default one.
+
+    Kept in the scope: the journal, the fault plan and the rate limiter each ask for it.
+    """
+    namespace: str | None = scope.get(NAMESPACE_KEY)
+    if namespace is None:
+        namespace = scope[NAMESPACE_KEY] = request_headers(scope).get(NAMESPACE_HEADER, b"").decode("latin-1").strip()
+    return namespace
 
 
 def chat_limit(payload: Any) -> str | None:
