@@ -154,13 +154,21 @@ class BaseClient:
             f"waiting for one of its {self.max_concurrency} concurrent slots."
         )
 
+    def _fits(self, deadline: float | None, wait: float) -> bool:
+        """Whether waiting `wait` seconds still leaves the call within its total timeout."""
+        return deadline is None or self._clock() + wait <= deadline
+
     def _check_deadline(self, deadline: float | None, wait: float, endpoint: Endpoint) -> None:
-        if deadline is not None and self._clock() + wait > deadline:
+        if not self._fits(deadline, wait):
             raise APITimeoutError(
                 f"{endpoint.method} {endpoint.path} would exceed the total timeout of {self.total_timeout:g} s."
             )
 
-    def _retry_wait(self, retries: int, response: httpx.Response | None, endpoint: Endpoint, why: str) -> float:
+    def _retry_wait(
+        self, retries: int, response: httpx.Response | None, endpoint: Endpoint, why: str, deadline: float | None
+    ) -> float | None:
+        """The wait before the next attempt; None when it would pass the total timeout, so that the
+        call ends with the error it has (the server's answer, body included), not a timeout of its own."""
         delay = retry_delay(
             self.retry,
             retries,
@@ -168,6 +176,10 @@ class BaseClient:
             rng=self._rng,
             wall_time=self._wall_clock(),
         )
+        if not self._fits(deadline, delay):
+            log.info("Not retrying %s %s (%s): waiting %.3f s would exceed the total timeout of %g s",
+                     endpoint.method, endpoint.path, why, delay, self.total_timeout)  # fmt: skip
+            return None
         log.info("Retrying %s %s in %.3f s (retry %d of %d): %s", endpoint.method, endpoint.path, delay,
                  retries + 1, self.retry.max_retries, why)  # fmt: skip
         return delay

@@ -224,40 +224,57 @@ class Client(BaseClient):
         deadline = self._deadline()
         retries = 0
         while True:
-            wait = self.rate_limiter.reserve(endpoint.limit)
-            self._check_deadline(deadline, wait, endpoint)
-            if wait > 0:
-                self._sleep(wait)
-            request = self._build(self._http, endpoint, deadline, json=json, params=params, extra_headers=extra_headers)
+            self._take_turn(endpoint, deadline)
+            # From here the call holds a concurrency slot, which it gives back however the attempt
+            # ends (an answer, an error, a cancellation) unless a stream takes it over.
+            keep_slot = False
             response: httpx.Response | None = None
-            if not self._slots.acquire(timeout=self._slot_wait(deadline)):
-                raise self._no_slot(endpoint)
             try:
-                response = self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                self._slots.release()
-                error: Exception = exc
-            else:
-                self.rate_limiter.observe(endpoint.limit, response.headers, response.status_code)
-                if response.is_success:
-                    if not stream:
-                        self._slots.release()
-                    return response
+                # Built once the slot is ours, so its timeouts leave out the time spent waiting.
+                request = self._build(
+                    self._http, endpoint, deadline, json=json, params=params, extra_headers=extra_headers
+                )
                 try:
-                    response.read()
-                finally:
-                    response.close()
+                    response = self._http.send(request, stream=stream)
+                except httpx.TransportError as exc:
+                    error: Exception = exc
+                else:
+                    self.rate_limiter.observe(endpoint.limit, response.headers, response.status_code)
+                    if response.is_success:
+                        keep_slot = stream
+                        return response
+                    try:
+                        response.read()
+                    finally:
+                        response.close()
+                    error = status_error(response)
+            finally:
+                if not keep_slot:
                     self._slots.release()
-                error = status_error(response)
             if retries < self.retry.max_retries and should_retry(
                 self.retry, idempotent=endpoint.idempotent, response=response, error=error
             ):
-                delay = self._retry_wait(retries, response, endpoint, str(response.status_code if response else error))
-                self._check_deadline(deadline, delay, endpoint)
-                self._sleep(delay)
-                retries += 1
-                continue
+                why = str(response.status_code if response else error)
+                delay = self._retry_wait(retries, response, endpoint, why, deadline)
+                if delay is not None:
+                    self._sleep(delay)
+                    retries += 1
+                    continue
             raise public_error(error, request) from (error if isinstance(error, httpx.TransportError) else None)
+
+    def _take_turn(self, endpoint: Endpoint, deadline: float | None) -> None:
+        """Wait for the endpoint's rate-limit token, then for a concurrency slot. A call that gives
+        up on the way (its total timeout, an interrupt) gives the token back: it sent nothing."""
+        wait = self.rate_limiter.reserve(endpoint.limit)
+        try:
+            self._check_deadline(deadline, wait, endpoint)
+            if wait > 0:
+                self._sleep(wait)
+            if not self._slots.acquire(timeout=self._slot_wait(deadline)):
+                raise self._no_slot(endpoint)
+        except BaseException:
+            self.rate_limiter.refund(endpoint.limit)
+            raise
 
     def close(self) -> None:
         """Close the connection pool."""

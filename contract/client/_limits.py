@@ -6,6 +6,7 @@ estimate of each bucket and spaces requests so they arrive when the server has a
 
 - `reserve(name)` takes a token now or books the next one to refill, returning how long the caller
   must wait first; bookings may drive the balance negative, so concurrent callers queue in order.
+  `refund(name)` gives the token back when the request is not sent after all.
 - `observe(name, headers)` tightens the estimate from `X-RateLimit-Limit` (capacity),
   `X-RateLimit-Remaining` (whole tokens left) and `X-RateLimit-Reset` (seconds until full, rounded
   up). The balance never rises above what the server reported. With no table entry, the refill
@@ -114,6 +115,18 @@ class RateLimiter:
             bucket.refill(now)
             bucket.tokens -= 1.0
             return 0.0 if bucket.tokens >= 0 else -bucket.tokens / bucket.rate + MARGIN
+
+    def refund(self, name: str) -> None:
+        """Give back the token `reserve` took for a request that was never sent (its call gave up
+        or was cancelled first), so that calls which never reach the server leave no debt behind."""
+        with self._lock:
+            bucket = self._buckets.get(name)
+            if bucket is None or bucket.rate is None:
+                return
+            bucket.refill(self._clock())
+            bucket.tokens += 1.0
+            if bucket.capacity is not None and bucket.tokens > bucket.capacity:
+                bucket.tokens = bucket.capacity
 
     def observe(self, name: str, headers: Mapping[str, str], status: int) -> None:
         """Update the estimate for `name` from one response's headers and status."""

@@ -25,6 +25,7 @@ from contract.client import (
     ConflictError,
     IncompleteStreamError,
     InternalServerError,
+    Limit,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -45,6 +46,17 @@ def make(handler: Handler, fake: FakeTime | None = None, **options) -> Client:
         clock=fake,
         sleep=fake.sleep,
         rng=random.Random(0),
+        **options,
+    )
+
+
+def amake(handler: Callable[..., Any], fake: FakeTime, **options: Any) -> AsyncClient:
+    return AsyncClient(
+        api_key=FAKE_KEY,
+        base_url="http://api.test",
+        transport=httpx.MockTransport(handler),
+        clock=fake,
+        sleep=fake.asleep,
         **options,
     )
 
@@ -177,11 +189,121 @@ def test_a_hang_becomes_a_timeout_error() -> None:
 
 def test_the_total_timeout_bounds_retries_and_waits() -> None:
     fake = FakeTime()
-    slow = [httpx.Response(429, headers={"retry-after": "30"}) for _ in range(3)]
+    slow = [httpx.Response(429, headers={"retry-after": "30"}, json=envelope(429, "rate_limit")) for _ in range(3)]
     handler, seen = sequence(*slow)
-    with pytest.raises(APITimeoutError, match="total timeout"):
+    # A second wait of 30 s would pass the 45 s budget: the call ends with the server's answer.
+    with pytest.raises(RateLimitError) as raised:
         make(handler, fake, total_timeout=45).search(query="q")
     assert len(seen) == 2 and fake.sleeps == [30.0]
+    assert raised.value.status_code == 429 and raised.value.error is not None
+
+
+def test_a_first_wait_past_the_total_timeout_is_a_timeout_error() -> None:
+    fake = FakeTime()
+    handler, seen = sequence(httpx.Response(200, json=completion()))
+    client = make(handler, fake, total_timeout=0.5, rate_limits={"sonar": Limit(1, period=1, burst=1)})
+    client.chat(model="sonar", messages=MESSAGES)
+    # The next token is 1 s away: nothing is sent.
+    with pytest.raises(APITimeoutError, match="total timeout"):
+        client.chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 1
+
+
+def test_a_call_that_gives_up_before_sending_leaves_no_rate_limit_debt() -> None:
+    fake = FakeTime()
+    answers = [httpx.Response(200, json=completion()) for _ in range(2)]
+    handler, seen = sequence(*answers)
+    client = make(handler, fake, total_timeout=0.5, rate_limits={"sonar": Limit(1, period=1, burst=1)})
+    client.chat(model="sonar", messages=MESSAGES)
+    for _ in range(5):
+        with pytest.raises(APITimeoutError):
+            client.chat(model="sonar", messages=MESSAGES)
+    # The five calls sent nothing, so they took nothing: a second later the token is there.
+    assert client.rate_limiter.tokens("sonar") == pytest.approx(0.0)
+    fake.now += 1.0
+    client.chat(model="sonar", messages=MESSAGES)
+    assert len(seen) == 2
+
+
+class Interrupt(BaseException):
+    """What a KeyboardInterrupt or a killed green thread looks like to the client: not an Exception."""
+
+
+def test_an_interrupted_attempt_gives_its_concurrency_slot_back() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise Interrupt
+        return httpx.Response(200, json=completion())
+
+    client = make(handler, max_concurrency=1, total_timeout=5)
+    with pytest.raises(Interrupt):
+        client.chat(model="sonar", messages=MESSAGES)
+    assert client._slots.acquire(timeout=0), "the interrupted attempt kept its slot"
+    client._slots.release()
+    assert client.chat(model="sonar", messages=MESSAGES).choices[0].message.content == "Hello"
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_async_call_gives_back_its_slot_and_its_token() -> None:
+    answered = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if not answered.is_set():
+            await anyio.sleep_forever()
+        return httpx.Response(200, json=completion())
+
+    fake = FakeTime()
+    client = amake(
+        handler, fake, max_concurrency=1, total_timeout=5, rate_limits={"sonar": Limit(1, period=1, burst=1)}
+    )
+    async with client:
+        # Cancelled while its request is in flight (the token was spent: the request went out).
+        with anyio.move_on_after(0.05):
+            await client.chat(model="sonar", messages=MESSAGES)
+        assert client._slots.value == 1, "the cancelled call kept its slot"
+        # Cancelled while it waits for a token it never uses: the token comes back.
+        client._sleep = lambda seconds: anyio.sleep_forever()
+        with anyio.move_on_after(0.05):
+            await client.chat(model="sonar", messages=MESSAGES)
+        assert client.rate_limiter.tokens("sonar") == pytest.approx(0.0)
+        answered.set()
+        client._sleep = fake.asleep
+        with anyio.fail_after(5):
+            assert (await client.chat(model="sonar", messages=MESSAGES)).choices[0].message.content == "Hello"
+
+
+def test_the_wait_for_a_slot_is_taken_from_the_attempt_timeouts() -> None:
+    fake = FakeTime()
+    timeouts: list[dict[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"])
+        if json.loads(request.content)["stream"]:
+            return stream_response(request)
+        return httpx.Response(200, json=completion())
+
+    client = make(handler, fake, max_concurrency=1, total_timeout=10)
+    waiting = threading.Event()
+
+    class Slots(threading.BoundedSemaphore):
+        def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+            if timeout:  # the caller's wait, not the stream's own turn
+                waiting.set()
+            return super().acquire(blocking, timeout)
+
+    client._slots = Slots(1)
+    caller = threading.Thread(target=lambda: client.chat(model="sonar", messages=MESSAGES), daemon=True)
+    with client.chat_stream(model="sonar", messages=MESSAGES):
+        caller.start()
+        assert waiting.wait(timeout=5)
+        fake.now += 4  # the second call waits 4 s for the stream's slot
+    caller.join(timeout=5)
+    assert not caller.is_alive()
+    assert timeouts[-1]["read"] == pytest.approx(6)
 
 
 def stream_response(request: httpx.Request) -> httpx.Response:
@@ -215,16 +337,7 @@ def test_the_total_timeout_bounds_the_wait_for_a_concurrency_slot() -> None:
 
 @pytest.mark.anyio
 async def test_the_async_total_timeout_bounds_the_wait_for_a_concurrency_slot() -> None:
-    fake = FakeTime()
-    client = AsyncClient(
-        api_key=FAKE_KEY,
-        base_url="http://api.test",
-        transport=httpx.MockTransport(stream_response),
-        clock=fake,
-        sleep=fake.asleep,
-        max_concurrency=1,
-        total_timeout=0.05,
-    )
+    client = amake(stream_response, FakeTime(), max_concurrency=1, total_timeout=0.05)
     async with client, await client.chat_stream(model="sonar", messages=MESSAGES):
         # fail_after: a call that waited for ever fails this test instead of hanging it.
         with anyio.fail_after(5), pytest.raises(APITimeoutError, match="waiting for one of its 1 concurrent slots"):

@@ -27,6 +27,21 @@ def test_a_burst_goes_at_once_then_requests_are_spaced_by_the_refill() -> None:
     assert limiter.tokens("sonar") == pytest.approx(3.0)
 
 
+def test_a_refund_returns_a_booking_and_never_overfills() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter({"sonar": Limit(requests=60, burst=2)}, clock=fake)
+    limiter.reserve("sonar")
+    limiter.reserve("sonar")
+    assert limiter.reserve("sonar") == pytest.approx(1.0 + MARGIN)
+    limiter.refund("sonar")  # the booked request was not sent: the next one needs no longer wait
+    assert limiter.reserve("sonar") == pytest.approx(1.0 + MARGIN)
+    fake.sleep(10)
+    limiter.refund("sonar")
+    assert limiter.tokens("sonar") == pytest.approx(2.0)
+    limiter.refund("unknown")  # nothing booked, nothing to give back
+    assert limiter.tokens("unknown") is None
+
+
 def test_headers_lower_the_estimate_and_a_429_empties_it() -> None:
     fake = FakeTime()
     limiter = RateLimiter({"sonar": Limit(requests=60)}, clock=fake)
