@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 from load.runner import PROFILES, run, seconds
+from load.settings import LoadSettings
 from load.sweep import parse_list, steps, sweep
 
 
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     sweeper.add_argument("--target-rpm", type=float, help="the requests a minute to reach without 429s")
     sweeper.add_argument("--out", type=Path, default=Path("reports/sweep"), help="writes OUT.csv, OUT.png")
     args = parser.parse_args(argv)
+    if args.command == "list":
+        for name, profile in PROFILES.items():
+            print(f"{name:12} {profile.users:3} users  {profile.run_time:>4}  {profile.description}")
+        return 0
+    if args.users is not None and args.users < 1:
+        parser.error(f"--users: at least 1, got {args.users}")
     if args.command == "sweep":
         try:
             tiers = [int(tier) for tier in parse_list(args.tiers, "--tiers")]
@@ -51,13 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         if importlib.util.find_spec("matplotlib") is None:
             parser.error("the plot needs matplotlib: pip install -e '.[dev]' (or pip install matplotlib)")
         plan = steps(tiers, concurrency, [value == "on" for value in dict.fromkeys(limiter)])
+        # Each step sets its tier, concurrency and limiter; the other variables are the process's own.
+        for step in plan:
+            check_env(parser, step.env("sweep"))
         return sweep(
             args.profile, plan, step_time=args.step, out=args.out, users=args.users, target_rpm=args.target_rpm
         )
-    if args.command == "list":
-        for name, profile in PROFILES.items():
-            print(f"{name:12} {profile.users:3} users  {profile.run_time:>4}  {profile.description}")
-        return 0
+    if args.run_time is not None:
+        try:
+            seconds(args.run_time)
+        except ValueError as exc:
+            parser.error(f"--run-time: {exc}")
+    if args.spawn_rate is not None and not args.spawn_rate > 0:
+        parser.error(f"--spawn-rate: more than 0, got {args.spawn_rate:g}")
+    if args.workers < 0:
+        parser.error(f"--workers: 0 or more, got {args.workers}")
+    check_env(parser, {})
     return run(
         args.profile,
         users=args.users,
@@ -66,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out,
         workers=args.workers,
     )
+
+
+def check_env(parser: argparse.ArgumentParser, overrides: dict[str, str]) -> None:
+    """Exit with status 2 and a one-line error when a `PPLX_LOAD_*` variable is bad, before Locust starts."""
+    try:
+        LoadSettings.from_env(environ={**os.environ, **overrides})
+    except ValueError as exc:
+        # Not parser.error: the command line is fine, so its usage would only hide the message.
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
 
 if __name__ == "__main__":

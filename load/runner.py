@@ -1,6 +1,7 @@
 """Runs one profile headless as a Locust subprocess (optionally a master and workers on loopback),
-then prints the summary read from its CSV files. Locust is never imported here: it patches the
-standard library with gevent when imported."""
+then prints the summary read from its CSV files (which `load.reports` rewrites with the final stats
+when Locust quits). Locust is never imported here: it patches the standard library with gevent when
+imported."""
 
 from __future__ import annotations
 
@@ -51,14 +52,22 @@ PROFILES = {
 
 
 def seconds(timespan: str) -> float:
-    """`20s`, `1m30s`, `2h`, or a bare number of seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", timespan):
-        return float(timespan)
-    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", timespan)
-    if not parts or not any(parts.groups()):
-        raise ValueError(f"not a run time: {timespan!r} (use 20s, 1m30s, 2h)")
-    hours, minutes, secs = (int(p or 0) for p in parts.groups())
-    return hours * 3600.0 + minutes * 60.0 + secs
+    """`20s`, `1m30s`, `2h`, or a bare number of seconds: what Locust's `--run-time` takes, of at least 1 s.
+
+    Raises:
+        ValueError: Locust would refuse it (`1.5`, `abc`), or it is 0, which Locust reads as no limit.
+    """
+    if re.fullmatch(r"\d+", timespan):
+        total = float(timespan)
+    else:
+        parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", timespan)
+        if not parts or not any(parts.groups()):
+            raise ValueError(f"not a run time: {timespan!r} (use 20s, 1m30s, 2h)")
+        hours, minutes, secs = (int(p or 0) for p in parts.groups())
+        total = hours * 3600.0 + minutes * 60.0 + secs
+    if total < 1:
+        raise ValueError(f"not a run time: {timespan!r} (at least 1s)")
+    return total
 
 
 def locust_command(name: str, *, users: int, spawn_rate: float, run_time: str, out: Path) -> list[str]:
@@ -94,22 +103,28 @@ def run(
     Args:
         workers: 0 runs one local process; N runs a master and N workers on 127.0.0.1.
         env: Variables set for this run only (`PPLX_LOAD_TIER`, ...), over the process's own.
+
+    Raises:
+        ValueError: A bad run time or `PPLX_LOAD_*` value, found before Locust starts.
     """
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; one of: {', '.join(PROFILES)}")
     profile = PROFILES[name]
     users = users or profile.users
     run_time = run_time or profile.run_time
+    environ = {**os.environ, **(env or {})}
+    # Checked before Locust starts: each user would otherwise fail on them only once the run is under way.
+    run_seconds = seconds(run_time)
+    settings = LoadSettings.from_env(environ=environ)
     out = out or Path("reports") / name
     out.parent.mkdir(parents=True, exist_ok=True)
     print_ = stdout or sys.stdout
-    environ = {**os.environ, **(env or {})}
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
     command = locust_command(name, users=users, spawn_rate=spawn_rate or users, run_time=run_time, out=out)
     # A master waits only 0.5 s for its workers' last stats, so workers must stop at once to be counted;
     # alone, users get 2 s to finish the call in hand.
     command += ["--stop-timeout", "0" if workers else "2"]
-    timeout = seconds(run_time) + GRACE_SECONDS
+    timeout = run_seconds + GRACE_SECONDS
     logs = [Path(f"{out}_locust.log")]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -133,10 +148,9 @@ def run(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    settings = LoadSettings.from_env(environ=environ)
     print(f"profile {name}: {users} users, {run_time}, {workers or 'no'} workers, {settings.base_url}", file=print_)
     if Path(f"{out}_stats.csv").exists():
-        print(read_summary(out).render(), file=print_)
+        print(read_summary(out).render(run_seconds), file=print_)
     if code != 0:
         print(f"locust exited with {code}; its log: {logs[0]}", file=print_)
         print("\n".join(logs[0].read_text(encoding="utf-8", errors="replace").splitlines()[-20:]), file=print_)

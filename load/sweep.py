@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from load.runner import PROFILES, run, seconds
-from load.summary import Row, Summary, read_summary
+from load.summary import Row, Summary, per_second, read_summary
 
 __all__ = ["COLUMNS", "Result", "Step", "answer", "parse_list", "plot", "steps", "sweep", "write_csv"]
 
@@ -56,8 +56,8 @@ class Result:
     requests: int
     failures: int
     http_429: int
-    # Attempts a minute over the step's run time. Not Locust's Requests/s: it divides by the time to
-    # the last request, which overstates a short, paced step (3 requests in 3 s read as 134 a minute).
+    # Attempts a minute over the step's run time (`per_second`, not Locust's Requests/s, which overstates
+    # a short, paced step: 3 requests in 3 s read as 134 a minute).
     rpm: float
     p50_ms: float
     p95_ms: float
@@ -74,7 +74,7 @@ class Result:
             requests=summary.http_requests,
             failures=sum(row.failures for row in http),
             http_429=summary.http_429,
-            rpm=summary.http_requests / run_time * 60 if run_time else 0.0,
+            rpm=per_second(summary.http_requests, run_time) * 60,
             p50_ms=_busiest(http).p50 if http else 0.0,
             p95_ms=_busiest(http).p95 if http else 0.0,
             call_p50_ms=_busiest(calls).p50 if calls else 0.0,

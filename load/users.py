@@ -7,12 +7,18 @@ route, reported by `LocustTransport` under the client. The users add rows of the
 |---|---|---|
 | `CALL` | the operation (`chat`, `stream`, `search`, `job`) | one client call end to end: pacing, retries, polls |
 | `TTFT` | the model | time to the first content chunk, from the call |
-| `ITL` | the model | mean gap between content chunks of one stream (ms) |
+| `ITL_US` | the model | mean gap between content chunks of one stream, in microseconds |
 | `TPS` | the model | content chunks a second after the first (the "response time" column holds it) |
 | `STREAM` | `completed` | a stream that reached `[DONE]`; a failure is one that broke after its 200 |
 
+Locust keeps a value under 100 as a whole number in its percentiles, so the gap between chunks,
+often under a millisecond on the mock, is reported in microseconds: 0.56 ms is 560, not 1.
+
 One `Client` is shared by the users of a Locust process, so its rate limiter and concurrency cap
 govern them together, as they would an application's threads.
+
+Importing this module (every profile does) also has Locust write its CSV files once more with the
+final stats when it quits (`load.reports`).
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import httpx
-from locust import User
+from locust import User, events
 from locust.env import Environment
 from locust.user.wait_time import constant_throughput
 
 from contract.client import APIError, Client, Limit, RateLimiter, RetryPolicy, limits_for_tier
+from load.reports import rewrite_csv_at_quit
 from load.settings import LoadSettings
 
 __all__ = ["LocustTransport", "NoPacing", "PplxUser", "RawHttpxUser"]
@@ -37,6 +44,8 @@ __all__ = ["LocustTransport", "NoPacing", "PplxUser", "RawHttpxUser"]
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 _JOB_PATH = re.compile(r"^(/v1)?/async/(chat/completions|sonar)/[^/]+$")
 _clients: dict[LoadSettings, Client] = {}
+
+events.init.add_listener(rewrite_csv_at_quit)  # type: ignore[no-untyped-call]
 
 
 def route_name(path: str) -> str:
@@ -189,7 +198,7 @@ class PplxUser(_Reporting):
                 raise
             self.report("STREAM", "completed", (time.perf_counter() - start) * 1000)
         if pieces > 1 and last > first:
-            self.report("ITL", model, (last - first) * 1000 / (pieces - 1))
+            self.report("ITL_US", model, (last - first) * 1_000_000 / (pieces - 1))
             self.report("TPS", model, (pieces - 1) / (last - first))
 
     def search(self) -> None:
