@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mock_server.errors import quoted
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 
 Rates = list[tuple[FaultPlan, float]]
@@ -85,9 +86,11 @@ def parse_rates(raw: Mapping[str, object]) -> Rates:
         try:
             plan = parse_fault(spec)
         except FaultSpecError as exc:
-            raise FaultSpecError(f"chaos {spec!r}: {exc}") from None
+            raise FaultSpecError(f"chaos {quoted(spec)}: {exc}") from None
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not (0 <= rate <= 1 and math.isfinite(rate)):
-            raise FaultSpecError(f"chaos {spec!r}: the rate must be a probability from 0 to 1, got {rate!r}")
+            raise FaultSpecError(
+                f"chaos {quoted(spec)}: the rate must be a probability from 0 to 1, got {quoted(rate)}"
+            )
         rates.append((plan, float(rate)))
     if sum(rate for _, rate in rates) > 1 + 1e-9:
         raise FaultSpecError("chaos rates add up to more than 1")

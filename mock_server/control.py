@@ -12,13 +12,16 @@ in the namespace the `X-Mock-Namespace` header selects, and refills the key's bu
 
 `GET /_mock/requests` lists the request journal of the caller's namespace (see journal.py), and
 `POST /_mock/reset` forgets what that namespace (or, with `{"all": true}`, every one) has done.
+
+Bodies are JSON whatever their Content-Type (`read_control_json`): this is the mock's own API.
 """
 
 from __future__ import annotations
 
+import datetime
 import hmac
 import ipaddress
-import math
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,10 +29,16 @@ from starlette.responses import JSONResponse
 from mock_server.body import parse_json, read_body, read_json
 from mock_server.errors import MockAPIError, invalid_parameter
 from mock_server.ratelimit import namespace_of
+from mock_server.request_headers import header
 from mock_server.state import MockState, mock_state
 from mock_server.tiers import TIERS
 
 ADMIN_TOKEN_HEADER = "x-mock-admin-token"
+# The clock, tiers and reset take a few fields; faults and scenarios (fault_control.py) take more.
+CONTROL_BODY_BYTES = 4096
+# The clock stops short of what `datetime` can show (year 9999), which every answer's dates go
+# through, with a year to spare for the dates computed from it (job lifetimes, result dates).
+CLOCK_LIMIT = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC).timestamp()
 
 
 def require_local(request: Request) -> None:
@@ -57,13 +66,37 @@ def _has_admin_token(request: Request) -> bool:
     return any(hmac.compare_digest(token.encode(), expected) for token in offered if token)
 
 
+async def read_control_json(request: Request, limit: int = CONTROL_BODY_BYTES, *, optional: bool = False) -> Any:
+    """A control-plane request's JSON body, whatever its Content-Type: the control plane is the
+    mock's own API, not the real one, and `curl -d '{...}'` without `-H` sends a form type.
+
+    Except from a web page (a request with an `Origin`, which browsers send and scripts do not):
+    there only `application/json` is read. A page may post a form or text to any address without
+    asking first, but JSON needs a CORS preflight, which the mock answers only for API routes; so a
+    page the developer happens to open cannot change the mock's faults, tiers or clock.
+
+    `optional`: no body at all reads as `{}`.
+    """
+    any_content_type = header(request.scope, b"origin") is None
+    if not optional:
+        return await read_json(request, limit, any_content_type=any_content_type)
+    raw = await read_body(request, limit, any_content_type=any_content_type)
+    return parse_json(raw).payload if raw.strip() else {}
+
+
 async def advance_clock(request: Request) -> JSONResponse:
     require_local(request)
     state = mock_state(request)
-    payload = await read_json(request, 4096)
+    payload = await read_control_json(request)
     seconds = payload.get("seconds") if isinstance(payload, dict) else None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         raise invalid_parameter('Body must be {"seconds": N} with N a finite number >= 0.')
+    # Compared, never converted: `math.isfinite` and `float` overflow on a JSON integer of 400 digits.
+    room = CLOCK_LIMIT - state.clock.time()
+    if not 0 <= seconds <= room:  # NaN fails both comparisons
+        raise invalid_parameter(
+            f"`seconds` must be a finite number from 0 to {room:.0f}: the clock cannot pass 9999-01-01T00:00:00Z."
+        )
     state.clock.advance(float(seconds))
     return JSONResponse({"now": state.clock.time(), "advanced": seconds})
 
@@ -71,7 +104,7 @@ async def advance_clock(request: Request) -> JSONResponse:
 async def set_tier(request: Request) -> JSONResponse:
     require_local(request)
     state = mock_state(request)
-    payload = await read_json(request, 4096)
+    payload = await read_control_json(request)
     body = payload if isinstance(payload, dict) else {}
     key, tier = body.get("key"), body.get("tier")
     # `type(...) is int` keeps out true/false; "tier": null must be explicit, not a forgotten field.
@@ -124,8 +157,7 @@ async def reset(request: Request) -> JSONResponse:
     require_local(request)
     state = mock_state(request)
     # No body at all resets the caller's namespace: the common case needs no JSON.
-    raw = await read_body(request, 4096)
-    payload = parse_json(raw).payload if raw.strip() else {}
+    payload = await read_control_json(request, optional=True)
     everything = payload.get("all", False) if isinstance(payload, dict) else None
     if not isinstance(everything, bool):
         raise invalid_parameter('Body must be empty, {} or {"all": true}.')

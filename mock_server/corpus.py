@@ -127,7 +127,9 @@ def _load_file(path: Path) -> CorpusFile:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"{path}: cannot be read ({exc})") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        # Besides YAML's own errors: an integer of more digits than `int()` accepts, and nesting
+        # deeper than the parser's recursion.
         raise FixtureError(f"{path}: not valid YAML ({one_line(exc)})") from None
     try:
         return CorpusFile.model_validate(raw)

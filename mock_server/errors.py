@@ -10,6 +10,8 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
+# A value a message quotes is cut after this many characters: it may be kilobytes of digits.
+QUOTED_CHARACTERS = 40
 INVALID_API_KEY_MESSAGE = "Invalid API key provided. Ensure your API key is correct and active."
 # What a valid key gets from Sonar chat completions since the API moved on (observed 2026-09).
 RETIRED_MESSAGE = "Sonar is now the Agent API. Use /v1/responses instead of /v1/sonar."
@@ -28,6 +30,14 @@ class MockAPIError(Exception):
         return (
             f"{self.__class__.__name__}(status_code={self.status_code!r}, type={self.type!r}, message={self.message!r})"
         )
+
+
+def quoted(value: object) -> str:
+    """`value` as a message quotes it (its repr), cut short when it is long."""
+    text = repr(value)
+    if len(text) <= QUOTED_CHARACTERS:
+        return text
+    return f"{text[:QUOTED_CHARACTERS]}... ({len(text)} characters)"
 
 
 def error_body(status_code: int, type: str, message: str) -> bytes:

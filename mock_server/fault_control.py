@@ -17,9 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from mock_server.body import read_json
 from mock_server.chaos import parse_rates
-from mock_server.control import require_local
+from mock_server.control import read_control_json, require_local
 from mock_server.errors import MockAPIError, invalid_parameter
 from mock_server.faults import FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
@@ -90,7 +89,7 @@ def invalid_fault(message: str) -> MockAPIError:
 
 
 async def _object(request: Request, shape: str) -> dict[str, Any]:
-    payload = await read_json(request, MAX_CONTROL_BODY)
+    payload = await read_control_json(request, MAX_CONTROL_BODY)
     if not isinstance(payload, dict):
         raise invalid_parameter(f"Body must be {shape}.")
     return payload

@@ -25,7 +25,7 @@ from mock_server.errors import MockAPIError
 from mock_server.fault_responses import status_response, stream_error_frame
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 from mock_server.ratelimit import namespace_of
-from mock_server.request_headers import bearer_token, header
+from mock_server.request_headers import bearer_token, request_headers
 from mock_server.sse import DONE, events_of
 from mock_server.state import MockState
 
@@ -55,8 +55,8 @@ class Faults:
         config = self.state.chaos.config(namespace)
         chaotic = config.draw()
         scripted = self.state.scenarios.next_call(namespace, bearer_token(scope))
-        spec = header(scope, FAULT_HEADER)
-        plan = parse_fault(spec) if spec is not None else scripted or config.default or chaotic
+        spec = request_headers(scope).get(FAULT_HEADER)
+        plan = parse_fault(header_text(spec)) if spec is not None else scripted or config.default or chaotic
         return plan.resolved(config.rng) if plan is not None else None
 
     async def apply(self, plan: FaultPlan, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -175,6 +175,15 @@ class StreamFaults:
         else:
             # In-process nothing can be cut: the body just ends here, without [DONE].
             await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def header_text(value: bytes) -> str:
+    """A header's value as the client wrote it, for the 400 that quotes a bad spec: clients send
+    non-ASCII text as UTF-8; bytes that are not UTF-8 are read as latin-1, which takes any byte."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def invalid_fault(exc: FaultSpecError) -> MockAPIError:

@@ -8,7 +8,6 @@ rest are named after the status. A 429 without `retry-after-ms` advises one seco
 
 from __future__ import annotations
 
-import math
 import re
 from http import HTTPStatus
 
@@ -47,7 +46,8 @@ def status_response(status: int, retry_after_ms: int | None = None) -> Response:
         retry_after_ms = DEFAULT_429_RETRY_MS
     headers = {}
     if retry_after_ms is not None:
-        headers = {"retry-after": str(math.ceil(retry_after_ms / 1000)), "retry-after-ms": str(retry_after_ms)}
+        # Rounded up in whole numbers: exact for any count, where `/` would go through a float.
+        headers = {"retry-after": str(-(-retry_after_ms // 1000)), "retry-after-ms": str(retry_after_ms)}
     if status == 502:
         return Response(EDGE_502_HTML, 502, headers, media_type="text/html")
     type, message = BODIES.get(status) or _named_after(status)

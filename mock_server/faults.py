@@ -5,21 +5,30 @@
 
 Names: `status=N` (400-599) with optional `retry-after-ms=M`; `latency=S` or `latency=A..B`
 (uniform, seeded); `first-byte=S`; `hang`; `reset`; `stream-cut=N`; `stream-disconnect=S`;
-`stream-malformed=N`; `stream-no-done`; `stream-error=N`; and `none` alone (no fault). A spec
-that breaks a rule raises `FaultSpecError` naming the problem, so a typo never passes silently.
+`stream-malformed=N`; `stream-no-done`; `stream-error=N`; and `none` alone (no fault). Numbers
+are ASCII digits, at most `MAX_SECONDS`, `MAX_RETRY_AFTER_MS` or `MAX_EVENTS`. A spec that breaks
+a rule raises `FaultSpecError` naming the problem, so a typo never passes silently, and no spec
+that parses can fail later, wherever it is stored (default faults, chaos, scenario steps).
 Parsing is pure; applying a plan is `fault_middleware.py`'s job.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from dataclasses import dataclass, fields, replace
 
-SECONDS = re.compile(r"(\d+(\.\d*)?|\.\d+)")
-COUNT = re.compile(r"\d+")
-STATUS = re.compile(r"[45]\d\d")
+from mock_server.errors import quoted
+
+# ASCII digits only: `\d` alone also matches other scripts' digits, which `int()` reads too.
+SECONDS = re.compile(r"(\d+(\.\d*)?|\.\d+)", re.ASCII)
+COUNT = re.compile(r"\d+", re.ASCII)
+STATUS = re.compile(r"[45]\d\d", re.ASCII)
+# Upper bounds, far beyond what a test needs: a spec holds only numbers the mock can act on (no
+# 400-digit count, no latency that outlasts any shutdown), and a few zeros too many is caught.
+MAX_SECONDS = 86_400  # latency, first-byte, stream-disconnect: a day
+MAX_RETRY_AFTER_MS = 86_400_000  # a day
+MAX_EVENTS = 1_000_000  # stream-cut, stream-malformed, stream-error
 # The faults that decide the whole answer: at most one of them per spec.
 OUTCOMES = ("status", "hang", "reset")
 # The faults that end a stream early: at most one of them too.
@@ -125,27 +134,43 @@ def _value(name: str, raw: str | None) -> object:
 
 def _status(name: str, raw: str) -> int:
     if not STATUS.fullmatch(raw) or not 400 <= int(raw) <= 599:
-        raise FaultSpecError(f"`{name}` must be an HTTP error status 400-599, got {raw!r}")
+        raise FaultSpecError(f"`{name}` must be an HTTP error status 400-599, got {quoted(raw)}")
     return int(raw)
 
 
-def _count(name: str, raw: str) -> int:
+def _whole_number(name: str, raw: str, maximum: int) -> int:
     if not COUNT.fullmatch(raw):
-        raise FaultSpecError(f"`{name}` must be a whole number >= 0, got {raw!r}")
-    return int(raw)
+        raise FaultSpecError(f"`{name}` must be a whole number >= 0, got {quoted(raw)}")
+    # The length first: `int()` refuses a string of more than 4300 digits with a plain ValueError.
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)) or int(digits) > maximum:
+        raise FaultSpecError(f"`{name}` must be at most {maximum}, got {quoted(raw)}")
+    return int(digits)
 
 
-def _positive_count(name: str, raw: str) -> int:
-    value = _count(name, raw)
+def _events(name: str, raw: str) -> int:
+    return _whole_number(name, raw, MAX_EVENTS)
+
+
+def _positive_events(name: str, raw: str) -> int:
+    value = _events(name, raw)
     if value < 1:
-        raise FaultSpecError(f"`{name}` counts events from 1, got {raw!r}")
+        raise FaultSpecError(f"`{name}` counts events from 1, got {quoted(raw)}")
     return value
 
 
+def _milliseconds(name: str, raw: str) -> int:
+    return _whole_number(name, raw, MAX_RETRY_AFTER_MS)
+
+
 def _seconds(name: str, raw: str) -> float:
-    if not SECONDS.fullmatch(raw) or not math.isfinite(float(raw)):
-        raise FaultSpecError(f"`{name}` must be seconds (a number >= 0), got {raw!r}")
-    return float(raw)
+    if not SECONDS.fullmatch(raw):
+        raise FaultSpecError(f"`{name}` must be seconds (a number >= 0), got {quoted(raw)}")
+    # `float()` never fails here: a number too large for a float reads as infinity.
+    value = float(raw)
+    if not value <= MAX_SECONDS:
+        raise FaultSpecError(f"`{name}` must be at most {MAX_SECONDS} seconds, got {quoted(raw)}")
+    return value
 
 
 def _latency(name: str, raw: str) -> Latency:
@@ -153,19 +178,19 @@ def _latency(name: str, raw: str) -> Latency:
     first = _seconds(name, low.strip())
     last = _seconds(name, high.strip()) if dots else first
     if last < first:
-        raise FaultSpecError(f"`{name}` range must go from low to high, got {raw!r}")
+        raise FaultSpecError(f"`{name}` range must go from low to high, got {quoted(raw)}")
     return Latency(first, last)
 
 
 _PARSERS = {
     "status": _status,
-    "retry-after-ms": _count,
+    "retry-after-ms": _milliseconds,
     "latency": _latency,
     "first-byte": _seconds,
-    "stream-cut": _count,
+    "stream-cut": _events,
     "stream-disconnect": _seconds,
-    "stream-malformed": _positive_count,
-    "stream-error": _count,
+    "stream-malformed": _positive_events,
+    "stream-error": _events,
 }
 _FLAGS = ("hang", "reset", "stream-no-done", "none")
 

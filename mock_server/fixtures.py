@@ -218,7 +218,9 @@ def load_fixture(path: Path) -> Fixture:
         raise FixtureError(f"{path}: {secret}: contains a key-shaped string (an API key or bearer token); scrub it")
     try:
         raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        # Besides bad syntax: a number `int()` refuses (thousands of digits), and nesting deep
+        # enough to exhaust the parser's stack.
         raise FixtureError(f"{path}: not valid {path.suffix.lstrip('.').upper()} ({one_line(exc)})") from None
     try:
         spec = FixtureFile.model_validate(raw)

@@ -64,6 +64,10 @@ class Limit:
         """Tokens per second."""
         return self.requests[tier] / self.period
 
+    @property
+    def same_on_every_tier(self) -> bool:
+        return len(set(self.requests)) == 1 and len(set(self.burst)) == 1
+
     def describe(self, tier: int) -> str:
         """`50 requests per minute`, for the 429 message."""
         unit = {60.0: "minute", 1.0: "second"}.get(self.period, f"{self.period:g} seconds")
@@ -99,8 +103,10 @@ def _load(path: Path, source: str) -> LimitTable:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise LimitsError(f"{where}: not valid TOML ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        # TOMLDecodeError is a ValueError; so is an integer of more digits than `int()` accepts, and
+        # the parser recurses once per nested table or array.
+        raise LimitsError(f"{where}: not valid TOML ({exc or type(exc).__name__})") from None
     except OSError as exc:
         raise LimitsError(f"{where}: cannot be read ({exc.strerror})") from None
     try:

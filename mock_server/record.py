@@ -36,6 +36,7 @@ from starlette.routing import Mount
 from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.app import create_app
+from mock_server.body import NotJSONError, loads
 from mock_server.errors import error_body
 from mock_server.fixtures import Endpoint, FixtureError, FixtureStore, load_fixture
 from mock_server.scrub import scrub, scrub_headers, scrub_text
@@ -68,8 +69,8 @@ class Interaction:
         if endpoint is None or scope["method"] != "POST":
             return None
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = loads(body)
+        except NotJSONError:
             return None
         if not isinstance(payload, dict):
             return None
@@ -137,8 +138,8 @@ def _event_data(text: str) -> Any:
     if text == "[DONE]":
         return text
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = loads(text.encode())
+    except NotJSONError:
         return text
     return data if isinstance(data, dict) else text
 
@@ -230,8 +231,8 @@ class RecordingProxy:
             response["stream"] = recorded
         else:
             try:
-                response["body"] = json.loads(recorded)
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                response["body"] = loads(recorded)
+            except NotJSONError:
                 _warn(f"not recorded ({interaction.describe()}): the upstream body is not JSON")
                 return
         now = datetime.datetime.now(datetime.UTC)

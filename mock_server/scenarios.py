@@ -8,12 +8,16 @@ bearer token counting once, an SDK's own retries included; calls after the last 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from mock_server.errors import quoted
 from mock_server.faults import FaultPlan, FaultSpecError, parse_fault
 
 # A scenario longer than this is a mistake, not a test.
 MAX_STEP = 100_000
+# ASCII digits: `str.isdigit` also takes "²", which `int()` refuses, and "٣", which it reads as 3.
+CALL_NUMBER = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -70,12 +74,13 @@ def parse_steps(raw: object) -> dict[int, FaultPlan]:
         raise FaultSpecError('`steps` must be {"<call number>": "<fault spec>"} or a list of fault specs')
     steps: dict[int, FaultPlan] = {}
     for number, spec in pairs:
-        if not (number.isdigit() and 1 <= int(number) <= MAX_STEP):
-            raise FaultSpecError(f"step {number!r}: call numbers are whole numbers from 1 to {MAX_STEP}")
+        # The length first: `int()` refuses a string of more than 4300 digits.
+        if not (CALL_NUMBER.fullmatch(number) and len(number) <= len(str(MAX_STEP)) and 1 <= int(number) <= MAX_STEP):
+            raise FaultSpecError(f"step {quoted(number)}: call numbers are whole numbers from 1 to {MAX_STEP}")
         if spec is None:
             continue
         if not isinstance(spec, str):
-            raise FaultSpecError(f"step {number}: a fault spec is a string, got {spec!r}")
+            raise FaultSpecError(f"step {number}: a fault spec is a string, got {quoted(spec)}")
         try:
             plan = parse_fault(spec)
         except FaultSpecError as exc:

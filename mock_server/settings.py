@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, SecretStr, ValidationError, field_validator
 
 from mock_server.catalog import MODELS
 from mock_server.chaos import parse_rates
+from mock_server.errors import quoted
 from mock_server.faults import parse_fault
+from mock_server.limits import presets
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -64,8 +66,8 @@ class SettingsError(Exception):
 class ModelTiming(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    time_to_first_token: float | None = Field(default=None, ge=0)
-    tokens_per_second: float | None = Field(default=None, gt=0)
+    time_to_first_token: FiniteFloat | None = Field(default=None, ge=0)
+    tokens_per_second: FiniteFloat | None = Field(default=None, gt=0)
 
 
 class Settings(BaseModel):
@@ -83,14 +85,16 @@ class Settings(BaseModel):
     fixtures: Path | None = None
     keys_file: Path | None = None
     seed: int = 0
-    # 0 removes every simulated delay; 1 is realistic timing.
-    time_scale: float = Field(default=1.0, ge=0)
+    # 0 removes every simulated delay; 1 is realistic timing. This and every duration is a
+    # `FiniteFloat`: NaN fails the bounds, infinity would not, and an infinite delay hangs every
+    # request beyond the reach of SIGTERM.
+    time_scale: FiniteFloat = Field(default=1.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     log_level: LogLevel = "info"
     # Async deep-research jobs: time queued before IN_PROGRESS, and research time at medium
     # effort (halved for low, doubled for high); both scaled by time_scale.
-    job_queue_seconds: float = Field(default=5.0, ge=0)
-    job_research_seconds: float = Field(default=120.0, ge=0)
+    job_queue_seconds: FiniteFloat = Field(default=5.0, ge=0)
+    job_research_seconds: FiniteFloat = Field(default=120.0, ge=0)
     # Rate limits: a preset (rl-v3, the newest documented tables; rl-v2, rl-v1; off) or a limits
     # file. The default tier is the highest, so an ordinary test suite meets no surprise 429s.
     rate_limits: str = "rl-v3"
@@ -107,7 +111,7 @@ class Settings(BaseModel):
     # The Search API: time to answer (our estimate, scaled by time_scale), and the shape of a
     # multi-query answer: "flat" (one list, as the SDKs type it) or "grouped" (a list per query,
     # as the docs' best-practices page iterates it).
-    search_seconds: float = Field(default=0.4, ge=0)
+    search_seconds: FiniteFloat = Field(default=0.4, ge=0)
     search_multi_query: Literal["flat", "grouped"] = "flat"
     models: dict[str, ModelTiming] = Field(default_factory=dict)
     # The control plane: requests the journal keeps per namespace (oldest dropped first), and a
@@ -120,7 +124,7 @@ class Settings(BaseModel):
     retired: bool = False
     faults: str | None = None
     chaos: dict[str, float] = Field(default_factory=dict)
-    fault_hang_seconds: float = Field(default=300.0, gt=0)
+    fault_hang_seconds: FiniteFloat = Field(default=300.0, gt=0)
     # "faithful": the real API's rules; "spec": every request the OpenAPI document allows succeeds
     # (unknown models answered as sonar, unknown job ids found), for generated SDK test suites.
     strictness: Literal["faithful", "spec"] = "faithful"
@@ -155,7 +159,9 @@ class Settings(BaseModel):
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
+                # Bad JSON; also a number `int()` refuses (thousands of digits), or nesting deep
+                # enough to exhaust the parser's stack.
                 raise ValueError('must be a JSON object {"<fault spec>": rate}') from None
         if isinstance(value, dict):
             parse_rates(value)
@@ -212,12 +218,14 @@ def load_settings(
             merged[key] = value
             origin[key] = source
     try:
-        return Settings.model_validate(merged)
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "settings"
         source = origin.get(str(error["loc"][0]), "settings") if error["loc"] else "settings"
         raise SettingsError(f"{source}: {_describe(field, error)}") from None
+    _check_utf8(settings)
+    return settings
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -226,14 +234,42 @@ def read_config_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise SettingsError(f"config file {path}: not found") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"config file {path}: {_not_utf8(exc)}") from None
+    except (ValueError, RecursionError) as exc:
+        # `TOMLDecodeError`, and what tomllib lets through: `int()` refusing a number of thousands
+        # of digits, the stack running out on deeply nested arrays.
         raise SettingsError(f"config file {path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise SettingsError(f"config file {path}: cannot be read ({exc.strerror})") from None
     return data
 
 
+def _check_utf8(settings: Settings) -> None:
+    """The keys file and a rate limits file must be UTF-8 text, like the config file.
+
+    Their readers (auth.py, limits.py, at start-up) report every other problem with one line, but
+    let a `UnicodeDecodeError` through as a traceback; checked here, it is one line as well.
+    """
+    files = {"keys file": settings.keys_file}
+    if settings.rate_limits not in presets():
+        files["rate limits file"] = Path(settings.rate_limits)
+    for what, path in files.items():
+        if path is None:
+            continue
+        try:
+            path.read_bytes().decode()
+        except OSError:
+            continue  # missing or unreadable: its reader says so
+        except UnicodeDecodeError as exc:
+            raise SettingsError(f"{what} {path}: {_not_utf8(exc)}") from None
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    return f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+
+
 def _describe(field: str, error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown setting {field!r}"
-    return f"{field}: {error['msg']} (got {error.get('input')!r})"
+    return f"{field}: {error['msg']} (got {quoted(error.get('input'))})"

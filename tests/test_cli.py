@@ -36,6 +36,8 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
         (["serve", "--port", "eighty"], "argument --port: invalid int value: 'eighty'"),
         (["serve", "--colour", "red"], "unrecognized arguments: --colour red"),
         (["serve", "--time-scale", "-1"], "command line: time_scale: Input should be greater than or equal to 0"),
+        # Accepted before, and then every request hung beyond the reach of SIGTERM.
+        (["serve", "--time-scale", "inf"], "command line: time_scale: Input should be a finite number (got inf)"),
         (["launch"], "invalid choice: 'launch'"),
     ],
 )
@@ -62,6 +64,17 @@ def test_bad_keys_file(tmp_path: Path) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text("pplx-good 2\npplx-bad tier-nine\n", encoding="utf-8")
     assert f"keys file {keys} line 2" in one_line_error(run_cli("serve", "--keys-file", str(keys)))
+
+
+@pytest.mark.parametrize(
+    ("flag", "what"), [("--config", "config file"), ("--keys-file", "keys file"), ("--rate-limits", "rate limits file")]
+)
+def test_files_that_are_not_utf8(tmp_path: Path, flag: str, what: str) -> None:
+    # These exited with a UnicodeDecodeError traceback.
+    path = tmp_path / "latin-1.txt"
+    path.write_bytes(b"# caf\xe9\n")
+    line = one_line_error(run_cli("serve", flag, str(path)))
+    assert line == f"pplx-mock: error: {what} {path}: not valid UTF-8 (invalid continuation byte at byte 5)"
 
 
 def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:

@@ -30,6 +30,13 @@ from tests.conftest import AUTH, TEST_KEY, chat_body, make_app, sse_data
         ("stream-disconnect=2.5;first-byte=2", FaultPlan(stream_disconnect=2.5, first_byte=2.0)),
         ("stream-error=5", FaultPlan(stream_error=5)),
         ("none", FaultPlan()),
+        # The upper bounds themselves, and leading zeros.
+        (
+            "latency=86400;status=429;retry-after-ms=86400000",
+            FaultPlan(latency=Latency(86400.0, 86400.0), status=429, retry_after_ms=86_400_000),
+        ),
+        ("stream-cut=1000000;first-byte=86400", FaultPlan(stream_cut=1_000_000, first_byte=86400.0)),
+        ("stream-error=0001000000", FaultPlan(stream_error=1_000_000)),
     ],
 )
 def test_specs_parse_and_print_back(spec: str, plan: FaultPlan) -> None:
@@ -56,6 +63,25 @@ def test_specs_parse_and_print_back(spec: str, plan: FaultPlan) -> None:
         ("503;", "empty fault"),
         ("", "empty fault"),
         ("none;hang", "`none` cannot be combined"),
+        # Out of range: a huge retry-after-ms overflowed into a 500, 5000 digits broke int().
+        ("status=429;retry-after-ms=1" + "0" * 400, "`retry-after-ms` must be at most 86400000, got '1000"),
+        ("status=429;retry-after-ms=86400001", "`retry-after-ms` must be at most 86400000"),
+        # The value is quoted cut short: 39 digits of 5000.
+        (
+            "stream-cut=" + "1" * 5000,
+            "`stream-cut` must be at most 1000000, got '" + "1" * 39 + "[.]{3} .5002 characters.$",
+        ),
+        ("stream-malformed=1000001", "`stream-malformed` must be at most 1000000"),
+        ("stream-error=" + "9" * 5000, "`stream-error` must be at most 1000000"),
+        ("latency=86400.5", "`latency` must be at most 86400 seconds"),
+        ("latency=0.." + "9" * 400, "`latency` must be at most 86400 seconds"),
+        ("first-byte=" + "1" * 5000, "`first-byte` must be at most 86400 seconds"),
+        ("stream-disconnect=90000", "`stream-disconnect` must be at most 86400 seconds"),
+        # Other scripts' digits, which `\d` and `int()` take.
+        ("status=4\u0660\u0660", "400-599"),
+        ("\u0665\u0660\u0660", "unknown fault"),
+        ("stream-cut=\u0663", "whole number"),
+        ("latency=\u0661.5", "seconds"),
     ],
 )
 def test_bad_specs_name_the_problem(spec: str, problem: str) -> None:
@@ -81,6 +107,51 @@ async def test_bad_header_is_a_400_invalid_mock_fault(faulty: httpx.AsyncClient)
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_mock_fault"
     assert "`status` must be an HTTP error status" in response.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_a_bad_header_is_quoted_as_the_client_wrote_it(faulty: httpx.AsyncClient) -> None:
+    # Sent as UTF-8 bytes; read as latin-1 it showed as mojibake.
+    response = await faulty.post(
+        "/chat/completions", json=chat_body(), headers={b"X-Mock-Fault": "status=５００".encode()}
+    )
+    assert response.json()["error"] == {
+        "message": "X-Mock-Fault: `status` must be an HTTP error status 400-599, got '５００'.",
+        "type": "invalid_mock_fault",
+        "code": 400,
+    }
+    # Bytes that are not UTF-8 fall back on latin-1.
+    latin = await faulty.post("/chat/completions", json=chat_body(), headers={b"X-Mock-Fault": b"status=\xe9"})
+    assert latin.status_code == 400 and latin.json()["error"]["message"].endswith("got 'é'.")
+
+
+@pytest.mark.anyio
+async def test_a_huge_retry_after_is_a_400_not_a_500(faulty: httpx.AsyncClient) -> None:
+    response = await chat(faulty, "status=429;retry-after-ms=1" + "0" * 400)
+    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_mock_fault"
+    at_the_bound = await chat(faulty, "status=429;retry-after-ms=86400000")
+    assert at_the_bound.status_code == 429
+    assert (at_the_bound.headers["retry-after"], at_the_bound.headers["retry-after-ms"]) == ("86400", "86400000")
+    assert (await chat(faulty, "status=429;retry-after-ms=1001")).headers["retry-after"] == "2"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_mock/faults", {"default": "status=429;retry-after-ms=1" + "0" * 400}),
+        ("/_mock/faults", {"default": "stream-cut=" + "1" * 5000}),
+        ("/_mock/faults", {"chaos": {"retry-after-ms=" + "1" * 5000 + ";status=429": 0.5}}),
+        ("/_mock/scenarios", {"key": TEST_KEY, "steps": {"1": "status=429;retry-after-ms=1" + "0" * 400}}),
+        ("/_mock/scenarios", {"key": TEST_KEY, "steps": ["stream-cut=" + "1" * 5000]}),
+    ],
+)
+async def test_out_of_range_specs_are_never_stored(faulty: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
+    refused = await faulty.post(path, json=body)
+    assert refused.status_code == 400 and refused.json()["error"]["type"] == "invalid_mock_fault"
+    message = refused.json()["error"]["message"]
+    assert "must be at most" in message and len(message) < 300, "long values are quoted cut short"
+    assert (await chat(faulty)).status_code == 200
 
 
 @pytest.mark.anyio
@@ -126,6 +197,18 @@ async def test_in_process_hang_drops_the_request_at_the_cap() -> None:
     # No handler read the body, but the journal still names its model.
     (entry,) = app.state.mock.journal.entries("")
     assert (entry.fault, entry.model) == ("hang", "sonar")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [b"[" * 2000 + b"]" * 2000, b'{"model": ' + b"1" * 5000 + b"}", b"{nope"])
+async def test_a_hang_hangs_whatever_the_body(body: bytes) -> None:
+    # Noting the model of a body json cannot parse raised a 500 (RecursionError, ValueError).
+    app = make_app(fault_hang_seconds=0.05)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m", headers=AUTH) as client:
+        with pytest.raises(ConnectionResetError):
+            await client.post("/chat/completions", content=body, headers={"X-Mock-Fault": "hang"})
+    (entry,) = app.state.mock.journal.entries("")
+    assert (entry.fault, entry.model) == ("hang", None)
 
 
 @pytest.mark.anyio
@@ -197,6 +280,18 @@ async def test_bad_scenarios_are_refused(faulty: httpx.AsyncClient) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("step 3: only one of")
     zero = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": {"0": "500"}})
     assert zero.status_code == 400
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("number", ["²", "٣", "３", "1" * 5000, "100001"])
+async def test_call_numbers_are_ascii_digits_in_range(faulty: httpx.AsyncClient, number: str) -> None:
+    # "²" passed `str.isdigit` and broke `int()` (a 500); "٣" was taken as call 3.
+    refused = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": {number: "500"}})
+    assert refused.status_code == 400 and refused.json()["error"]["type"] == "invalid_mock_fault"
+    assert "call numbers are whole numbers from 1 to 100000" in refused.json()["error"]["message"]
+    assert (await faulty.get("/_mock/scenarios")).json()["scenarios"] == []
+    accepted = await faulty.post("/_mock/scenarios", json={"key": TEST_KEY, "steps": {"03": "500", "100000": "503"}})
+    assert accepted.json()["steps"] == {"3": "status=500", "100000": "status=503"}
 
 
 @pytest.mark.anyio

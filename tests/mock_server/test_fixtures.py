@@ -71,7 +71,18 @@ def test_broken_fixtures_name_the_file_and_field(tmp_path: Path, content: Any, m
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize(("name", "text"), [("bad.json", "{nope"), ("bad.yaml", "endpoint: [unclosed")])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bad.json", "{nope"),
+        ("bad.yaml", "endpoint: [unclosed"),
+        # Past what the parsers take: the stack (RecursionError), and int()'s digits (ValueError).
+        ("deep.json", "[" * 2000 + "]" * 2000),
+        ("deep.yaml", "[" * 2000 + "]" * 2000),
+        ("long.json", '{"priority": ' + "1" * 5000 + "}"),
+        ("long.yaml", "priority: " + "1" * 5000),
+    ],
+)
 def test_unparsable_files(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

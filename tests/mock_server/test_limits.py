@@ -78,6 +78,19 @@ def test_a_custom_file_may_extend_a_preset(tmp_path: Path) -> None:
         ("[limits.sonar]\nrequests = 5\nrate = 3\n", "unknown field 'limits.sonar.rate'"),
         ('extends = "rl-v9"\n', "extends: not a preset (presets: off, rl-v1, rl-v2, rl-v3)"),
         ("[limits\n", "not valid TOML"),
+        ("[limits.sonar]\nrequests = " + "9" * 5000 + "\n", "not valid TOML"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML"),
+    ],
+    ids=[
+        "requests-0",
+        "short-list",
+        "no-requests",
+        "negative-period",
+        "unknown-field",
+        "bad-extends",
+        "syntax",
+        "huge-integer",
+        "deep-nesting",
     ],
 )
 def test_bad_files_give_one_line_naming_file_and_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -339,6 +339,17 @@ def test_a_broken_corpus_file_names_the_file_and_field(tmp_path: Path) -> None:
         load_corpus(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "text", ["documents: " + "[" * 5000 + "]" * 5000, "documents: " + "9" * 5000], ids=["deep", "huge-integer"]
+)
+def test_a_corpus_file_past_the_parser_s_limits_is_one_line(tmp_path: Path, text: str) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "odd.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"odd\.yaml: ") as caught:
+        load_corpus(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
 def test_duplicate_urls_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     for name in ("a.yaml", "b.yaml"):
