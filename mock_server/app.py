@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from mock_server.auth import KeyStore, load_keys_file
@@ -14,7 +15,7 @@ from mock_server.errors import MockAPIError, handle_api_error, handle_server_err
 from mock_server.exchange import ExchangeMiddleware
 from mock_server.fixtures import load_fixtures
 from mock_server.limits import load_limits
-from mock_server.routes import ROUTES, ExactPathRouter
+from mock_server.routes import ROUTES, ExactPathRouter, client_gone
 from mock_server.settings import Settings, load_settings
 from mock_server.state import MockState
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[Middleware(ConcurrencyLimitMiddleware, state=state)] if settings.max_concurrent_requests else [],
         exception_handlers={
             MockAPIError: handle_api_error,
+            ClientDisconnect: client_gone,  # type: ignore[dict-item]  # None: Starlette sends nothing
             404: handle_unknown_route,
             405: handle_unknown_route,
             Exception: handle_server_error,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -16,6 +15,7 @@ from mock_server.body import read_json_body
 from mock_server.catalog import ModelSpec
 from mock_server.chunks import concise_frames, full_frames
 from mock_server.completion import Completion
+from mock_server.connection import wait_while_connected
 from mock_server.errors import chat_completions_not_available
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import chat_limit, enforce_rate_limit
@@ -54,10 +54,13 @@ async def create_chat_completion(request: Request) -> Response | EncodedJSON | E
     if chat.stream:
         return _stream(completion, chat, spec, state, now, stream_object(state, request))
     if state.settings.time_scale:  # at time scale 0, every load test's path, not even the coroutine
-        await _think(state, spec, completion.completion_tokens)
+        await _think(state, spec, completion.completion_tokens, request.receive)
     if fixture is not None and fixture.spec.response.body is not None:
-        # A curated fixture may leave usage out; the mock then bills it like any other answer.
-        body = {"usage": completion.usage(), **fixture.spec.response.body, "id": completion.id, "created": int(now)}
+        body = {**fixture.spec.response.body, "id": completion.id, "created": int(now)}
+        if "usage" not in body:
+            # A curated fixture may leave usage out; the mock then bills it like any other answer, in
+            # the place a real answer has it (last).
+            body["usage"] = completion.usage()
         return _json(encode_json(body), completion.id, fixture)
     return _json(completion.encode_body(int(now)), completion.id, fixture)
 
@@ -143,14 +146,15 @@ def _event_stream(
     )
 
 
-async def _think(state: MockState, spec: ModelSpec, tokens: int) -> None:
-    """A non-streamed answer arrives when a stream of it would have finished."""
+async def _think(state: MockState, spec: ModelSpec, tokens: int, receive: Receive) -> None:
+    """A non-streamed answer arrives when a stream of it would have finished; a client that gives
+    up first ends the request (`ClientDisconnect`), as a stream ends when its client goes."""
     settings = state.settings
     delay = settings.time_scale * (
         settings.time_to_first_token(spec.name) + tokens / settings.tokens_per_second(spec.name)
     )
     if delay > 0:
-        await anyio.sleep(delay)
+        await wait_while_connected(receive, delay)
 
 
 class EncodedJSON:

@@ -14,6 +14,8 @@ import socket
 import struct
 from typing import Any, Protocol, runtime_checkable
 
+import anyio
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 TRANSPORT_KEY = "pplx_mock.transport"
@@ -64,3 +66,15 @@ async def wait_for_disconnect(receive: Receive) -> None:
     """Return once the server has noticed the connection is gone (or the client went away)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def wait_while_connected(receive: Receive, seconds: float) -> None:
+    """Wait `seconds` (the time the API takes to answer), or raise `ClientDisconnect` as soon as
+    the client goes: nobody is left to answer, and the request ends as one the client gave up on.
+
+    Call it once the request's body has been read: the next message `receive` gives is then the
+    disconnect (or, when the response is complete, nothing).
+    """
+    with anyio.move_on_after(seconds):
+        await wait_for_disconnect(receive)
+        raise ClientDisconnect()

@@ -6,6 +6,7 @@
 - It records API requests in the journal (recorder.py), after the headers are complete, so the
   journal sees exactly what the client gets. The mock's own routes are not recorded.
 - It chooses each API request's fault plan and applies it (fault_middleware.py).
+- It answers browsers' CORS preflights of API routes (preflight.py) before any of that.
 - It sits outside Starlette's error middleware (see app.py: `MockApp`), so an API request that
   fails before its response has started gets the API's 500 from here, as that middleware would
   give it, and the journal records what the client got.
@@ -31,6 +32,7 @@ from mock_server.errors import error_response, server_error_response
 from mock_server.fault_middleware import Faults, invalid_fault
 from mock_server.faults import FaultSpecError
 from mock_server.middleware import stamp_headers, stamp_start
+from mock_server.preflight import is_preflight, methods_at, preflight_response
 from mock_server.recorder import UNRECORDED_PATHS, Recording
 from mock_server.routes import api_routes
 from mock_server.state import MockState
@@ -41,6 +43,7 @@ class ExchangeMiddleware:
         self.app = app
         self.state = state
         self.faults = Faults(state)
+        self.routes = routes
         capped = state.settings.max_concurrent_requests is not None
         self.direct = {} if capped else api_routes(routes, UNRECORDED_PATHS)
 
@@ -51,12 +54,20 @@ class ExchangeMiddleware:
         note_transport(scope, receive)
         # Created here so that the handler's `request.state` writes into this very dict.
         notes = scope.setdefault("state", {})
-        if scope["path"].startswith(UNRECORDED_PATHS):
+        own = scope["path"].startswith(UNRECORDED_PATHS)
+        # Only the API's routes are open to pages in a browser: not the control plane (control.py).
+        preflight = not own and is_preflight(scope)
+        if own or preflight:
+            # The mock's own routes, and browsers' CORS preflights (preflight.py): not API traffic.
 
             async def send_stamped(message: Message) -> None:
                 await send(stamp_headers(message, notes))
 
-            await self.app(scope, receive, send_stamped)
+            methods = methods_at(self.routes, scope["path"]) if preflight else None
+            if methods:
+                await preflight_response(scope, methods)(scope, receive, send_stamped)
+            else:
+                await self.app(scope, receive, send_stamped)
             return
 
         recording = Recording(self.state, scope)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,7 +37,19 @@ class Endpoint:
             response = await self.handler(request)
         except MockAPIError as exc:
             response = error_response(exc)
+        except ClientDisconnect:
+            return  # as `client_gone` answers it
         await response(scope, receive, send)
+
+
+async def client_gone(request: Request, exc: Exception) -> None:
+    """The app's handler for `ClientDisconnect` (the client left before its answer): send nothing.
+
+    Starlette sends nothing when a handler returns None; without this handler its error middleware
+    would log a traceback and "send" a 500 that nobody gets, and the journal would record it. The
+    journal shows such a request with no status, as it does the connections the faults drop.
+    """
+    return None
 
 
 class ExactPathRouter(Router):
@@ -50,7 +62,9 @@ class ExactPathRouter(Router):
     """
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        super().__init__(routes)
+        # No redirect from `/search/` to `/search`: the real API answers a path it does not serve
+        # with a bare 404 (observed), and a trailing slash is such a path as far as anyone knows.
+        super().__init__(routes, redirect_slashes=False)
         self.exact = exact_routes(self.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,12 +9,12 @@ import random
 import uuid
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
 from contract.schemas import SearchRequest
 from mock_server.body import read_json
+from mock_server.connection import wait_while_connected
 from mock_server.fixtures import Fixture
 from mock_server.ratelimit import enforce_rate_limit
 from mock_server.recorder import FIXTURE_STATE_KEY
@@ -45,7 +45,7 @@ async def create_search(request: Request) -> Response:
         return Response(encode_json(response.body), response.status, response.headers, "application/json")
     delay = state.settings.time_scale * state.settings.search_seconds
     if delay > 0:
-        await anyio.sleep(delay)
+        await wait_while_connected(request.receive, delay)
     search_id = str(uuid.uuid4())
     if fixture is not None:
         results: Any = _recorded_results(fixture, search_request, now)

@@ -3,15 +3,17 @@ API request answered straight from its endpoint gets what it would get through S
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.exchange import ExchangeMiddleware
 from mock_server.routes import ROUTES, ExactPathRouter, exact_routes
@@ -165,3 +167,50 @@ def exchange_of(app: Starlette) -> ExchangeMiddleware:
     while not isinstance(layer, ExchangeMiddleware):
         layer = layer.app
     return layer
+
+
+async def run_until_the_client_leaves(app: Starlette, path: str, body: bytes, *, upload_cut: bool) -> list[Message]:
+    """Send `body` (only its first half, when `upload_cut`), then leave; what the app sent back."""
+    sent: list[Message] = []
+    messages: list[Message] = (
+        [{"type": "http.request", "body": body[: len(body) // 2], "more_body": True}]
+        if upload_cut
+        else [{"type": "http.request", "body": body, "more_body": False}]
+    )
+
+    async def receive() -> Message:
+        if messages:
+            return messages.pop(0)
+        await anyio.sleep(0.01)  # the client is gone a moment after its last byte
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(b"authorization", AUTH["Authorization"].encode()), (b"content-type", b"application/json")]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    with anyio.fail_after(2):  # the mock must not sit out its simulated delay for a client that left
+        await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("straight", [True, False], ids=["straight", "through-starlette"])
+@pytest.mark.parametrize("upload_cut", [True, False], ids=["mid-upload", "while-answering"])
+@pytest.mark.parametrize("path", ["/chat/completions", "/search"])
+async def test_a_client_that_leaves_before_its_answer_gets_nothing_and_is_journalled_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, straight: bool, upload_cut: bool, path: str
+) -> None:
+    if not straight:
+        monkeypatch.setattr("mock_server.exchange.api_routes", lambda routes, own: {})
+    # Time scale 10: sonar and search take seconds to answer, so the client leaves while they work.
+    app = make_app(time_scale=10)
+    body = json.dumps(chat_body() if path == "/chat/completions" else {"query": "Paris"}).encode()
+    assert await run_until_the_client_leaves(app, path, body, upload_cut=upload_cut) == []
+    (entry,) = app.state.mock.journal.entries("")
+    assert (entry.status, entry.done) == (None, True)
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
