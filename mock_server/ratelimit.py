@@ -77,8 +77,11 @@ def enforce_rate_limit(
     if not decision.allowed:
         decoded = {name.decode("latin-1"): value.decode("latin-1") for name, value in headers}
         wait = int(decoded["retry-after-ms"]) / 1000
+        # A limit the same on every tier (search's) is not the tier's: naming the tier would suggest
+        # that a higher one helps.
+        where = "" if limit.same_on_every_tier else f" on usage tier {tier}"
         message = (
-            f"Too Many Requests: the rate limit for {limit.name} on usage tier {tier} is "
+            f"Too Many Requests: the rate limit for {limit.name}{where} is "
             f"{limit.describe(tier)}. Try again in {wait:g} seconds."
         )
         raise MockAPIError(429, RATE_LIMIT_TYPE, message, decoded)

@@ -79,7 +79,7 @@ def parse_chat(state: MockState, payload: Any) -> tuple[ChatCompletionRequest, M
     try:
         request = ChatCompletionRequest.model_validate(json_numbers(payload))
     except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+        raise _from_validation_error(exc, payload) from None
     spec = MODELS.get(model, MODELS[FALLBACK_MODEL])
     try:
         check_parameters(request, spec)
@@ -97,7 +97,7 @@ def parse_search(state: MockState, payload: Any) -> SearchRequest:
     try:
         request = SearchRequest.model_validate(json_numbers(payload))
     except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+        raise _from_validation_error(exc, payload) from None
     try:
         check_search_parameters(request)
     except MockAPIError:

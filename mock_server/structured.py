@@ -253,6 +253,15 @@ _ALIASES = {
     "iri-reference": "uri",
     "idn-hostname": "hostname",
 }
+# The longest answer a model may give (`max_tokens` is at most 128,000), in characters at about four
+# a token: a schema whose smallest value is larger cannot be answered, and building it would hold
+# the event loop for minutes.
+MAX_ANSWER_TOKENS = 128_000
+MAX_ANSWER_CHARS = 4 * MAX_ANSWER_TOKENS
+# Keywords the writer does not build values from but checks them against, and how many draws a
+# value gets before the schema is given up as one the mock cannot answer.
+_CHECKED_AFTER = ("not", "contains")
+_CHECKED_TRIES = 20
 _PY_TYPES: dict[str, Any] = {"string": str, "boolean": bool, "null": type(None), "array": list, "object": Mapping}
 Loc = tuple[str, ...]
 
@@ -292,7 +301,17 @@ def _types(node: Mapping[str, Any]) -> list[str]:
     kinds = node.get("type")
     if kinds is not None:
         return [kinds] if isinstance(kinds, str) else list(kinds)
-    return next(([kind] for kind, keys in _INFER if any(k in node for k in keys)), ["string"])
+    inferred = next(([kind] for kind, keys in _INFER if any(k in node for k in keys)), None)
+    if inferred is not None:
+        return inferred
+    negated = node.get("not")
+    if isinstance(negated, Mapping) and "type" in negated:
+        # `{"not": {"type": "string"}}`: a value of another simple type.
+        excluded = set(_types(negated)) | ({"integer"} if "number" in _types(negated) else set())
+        others = [kind for kind in ("string", "integer", "number", "boolean") if kind not in excluded]
+        if others:
+            return others
+    return ["string"]
 
 
 def _step(node: Mapping[str, Any], integer: bool) -> Fraction:
@@ -492,6 +511,10 @@ def _valid(v: Any, node: Any, root: Mapping[str, Any]) -> bool:
             node.get("uniqueItems") and len({_canon(x) for x in v}) != len(v)
         ):
             return False
+        if "contains" in node:
+            matches = sum(_valid(x, node["contains"], root) for x in v)
+            if not node.get("minContains", 1) <= matches <= node.get("maxContains", matches):
+                return False
         prefix, rest = node.get("prefixItems", []), node.get("items", True)
         return all(_valid(x, prefix[i] if i < len(prefix) else rest, root) for i, x in enumerate(v))
     if isinstance(v, Mapping):
@@ -567,11 +590,24 @@ def _tokens(name: str) -> set[str]:
     }
 
 
+def _both(first: Any, second: Any) -> Any:
+    """A subschema for values meant to satisfy two (an approximation: the later keyword wins)."""
+    if first is True or second is False:
+        return second
+    if second is True or first is False:
+        return first
+    return {**first, **second}
+
+
 def _fit(text: str, low: int, high: int | None) -> str:
-    fill = 0
-    while len(text) < low:
-        text = f"{text} {_FILLER[fill % len(_FILLER)]}" if text else _FILLER[0]
+    # Words gathered and joined once: appending to the string each time is quadratic in `low`.
+    words, size, fill = [text] if text else [], len(text), 0
+    while size < low:
+        word = _FILLER[fill % len(_FILLER)]
+        size += len(word) + (1 if words else 0)
+        words.append(word)
         fill += 1
+    text = " ".join(words) if fill else text
     if high is not None and len(text) > high:
         cut = text[:high]
         text = cut.rstrip() if len(cut.rstrip()) >= low else cut
@@ -582,8 +618,30 @@ class _JsonWriter:
     def __init__(self, root: Mapping[str, Any], rng: random.Random, hints: Sequence[str]) -> None:
         self.root, self.rng = root, rng
         self.hints = [h.strip() for h in hints if h.strip()]
+        self.left = MAX_ANSWER_CHARS
+
+    def spend(self, size: int, loc: Loc) -> None:
+        """Count `size` characters (or items) the answer must hold before building them."""
+        self.left -= size
+        if self.left < 0:
+            raise UnsupportedSchema(
+                f"The schema asks for more than any answer can hold (at {_ptr(loc)}): an answer has at most "
+                f"{MAX_ANSWER_TOKENS:,} tokens, about {MAX_ANSWER_CHARS:,} characters."
+            )
 
     def value(self, node: Any, loc: Loc, name: str) -> Any:
+        if not isinstance(node, Mapping) or not any(key in node for key in _CHECKED_AFTER):
+            return self._value(node, loc, name)
+        # Keywords the writer does not build from (see _CHECKED_AFTER): values are drawn until one
+        # satisfies the whole schema.
+        for _ in range(_CHECKED_TRIES):
+            v = self._value(node, loc, name)
+            if _valid(v, node, self.root):
+                return v
+        keys = " and ".join(key for key in _CHECKED_AFTER if key in node)
+        raise UnsupportedSchema(f"Could not produce a value at {_ptr(loc)} that satisfies its {keys}.")
+
+    def _value(self, node: Any, loc: Loc, name: str) -> Any:
         if node is True:
             return self.text(name)
         if node is False:
@@ -623,6 +681,7 @@ class _JsonWriter:
         if kind == "null":
             return None
         low, high = node.get("minLength", 0), node.get("maxLength")
+        self.spend(low, loc)
         if "pattern" in node:
             return self.pattern(node["pattern"], low, high, loc)
         text = self.text(name, node.get("format"))
@@ -673,16 +732,26 @@ class _JsonWriter:
     def array(self, node: Mapping[str, Any], loc: Loc, name: str) -> list[Any]:
         prefix, items = node.get("prefixItems", []), node.get("items", True)
         low, high = node.get("minItems", 0), node.get("maxItems")
+        # `contains`: the first items after the prefix are drawn from it (and `items`); `value`
+        # then checks the counts the whole array ends up with.
+        contains = node.get("contains")
+        needed = node.get("minContains", 1) if contains is not None else 0
         if items is False:
             high = len(prefix) if high is None else min(high, len(prefix))
-        size = max(low, len(prefix) if prefix else self.rng.randint(1, 3))
+        size = max(low, len(prefix) if prefix else self.rng.randint(1, 3), len(prefix) + needed)
         size = size if high is None else min(size, high)
         if size < low:
             raise UnsupportedSchema(f"The array at {_ptr(loc)} needs {low} items but its items allow only {high}.")
+        self.spend(size, loc)
         out: list[Any] = []
         seen: set[Any] = set()
         for i in range(size):
-            sub, sub_loc = (prefix[i], (*loc, "prefixItems", str(i))) if i < len(prefix) else (items, (*loc, "items"))
+            if i < len(prefix):
+                sub, sub_loc = prefix[i], (*loc, "prefixItems", str(i))
+            elif i < len(prefix) + needed:
+                sub, sub_loc = _both(items, contains), (*loc, "contains")
+            else:
+                sub, sub_loc = items, (*loc, "items")
             for _ in range(50):
                 v = self.value(sub, sub_loc, name)
                 if not node.get("uniqueItems") or _canon(v) not in seen:

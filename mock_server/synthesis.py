@@ -17,6 +17,7 @@ from typing import Any
 from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex
 from mock_server import structured
 from mock_server.catalog import ModelSpec
+from mock_server.errors import invalid_parameter
 from mock_server.tokens import count_tokens
 
 STOPWORDS = frozenset(
@@ -147,7 +148,12 @@ def _body(
 ) -> str:
     response_format = request.response_format
     if isinstance(response_format, ResponseFormatJSONSchema):
-        value = structured.generate_json(response_format.json_schema.schema_, rng, hints=terms)
+        try:
+            value = structured.generate_json(response_format.json_schema.schema_, rng, hints=terms)
+        except structured.UnsupportedSchema as exc:
+            # A schema that passed the checks but has no value the mock can build (bounds that
+            # leave no room for a format, more than an answer holds): the same 400 as the checks'.
+            raise invalid_parameter(f"Unsupported json_schema in response_format: {exc}") from None
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if isinstance(response_format, ResponseFormatRegex):
         return structured.generate_from_regex(response_format.regex.regex, rng)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex, SearchRequest
 from contract.schemas.chat import URL, ChatMessageInput, ImagePart, SearchFilterFields
@@ -52,7 +53,7 @@ def parse_chat_request(payload: Any) -> tuple[ChatCompletionRequest, ModelSpec]:
     try:
         request = ChatCompletionRequest.model_validate(payload)
     except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+        raise _from_validation_error(exc, payload) from None
     spec = MODELS[model]
     check_messages(request.messages)
     check_parameters(request, spec)
@@ -67,7 +68,7 @@ def parse_search_request(payload: Any) -> SearchRequest:
     try:
         request = SearchRequest.model_validate(payload)
     except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+        raise _from_validation_error(exc, payload) from None
     check_search_parameters(request)
     return request
 
@@ -199,12 +200,34 @@ def _check_response_format(request: ChatCompletionRequest, spec: ModelSpec) -> N
             raise invalid_parameter(f"Unsupported regex in response_format: {exc}") from None
 
 
-def _from_validation_error(exc: ValidationError) -> MockAPIError:
-    error = exc.errors(include_url=False)[0]
-    location = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
-    top = str(error["loc"][0]) if error["loc"] else ""
+def _from_validation_error(exc: ValidationError, payload: Any) -> MockAPIError:
+    """The API's 400 for the error that got furthest into `payload`, the body that failed.
+
+    A value that may take several forms (a message's `content`: a string or a list of parts) fails
+    once per form; the form that got furthest is the one the client meant, so its error is named.
+    """
+    located = [(_path_in(payload, error), error) for error in exc.errors(include_url=False)]
+    path, error = max(located, key=lambda item: len(item[0]))
+    location = ".".join(str(part) for part in path)
+    top = str(path[0]) if path else ""
     if error["type"] == "missing":
         text = f"Missing required field: {location}."
     else:
         text = f"Invalid value for {location}: {error['msg']}."
     return invalid_message(text) if top == "messages" else invalid_parameter(text)
+
+
+def _path_in(payload: Any, error: ErrorDetails) -> list[str | int]:
+    """The error's location as keys and indexes of `payload`: pydantic's own location also names
+    the form it was trying (`str`, `list[...]`, a part's `type`), which is no place in the body."""
+    path: list[str | int] = []
+    value = payload
+    for part in error["loc"]:
+        in_object = isinstance(value, dict) and part in value
+        in_array = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if in_object or in_array:
+            value = value[part]
+            path.append(part)
+    if error["type"] == "missing" and error["loc"]:
+        path.append(error["loc"][-1])  # the field that is not there
+    return path

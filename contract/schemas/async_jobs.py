@@ -23,7 +23,7 @@ class DeepResearchRequest(ChatCompletionRequest):
 
 
 class AsyncChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
     request: DeepResearchRequest
     idempotency_key: str | None = None

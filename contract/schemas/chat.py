@@ -26,7 +26,8 @@ DateFilter = Annotated[str, Field(pattern=DATE_FILTER_PATTERN)]
 class _Request(BaseModel):
     # Unknown fields are ignored, as the real API does; known ones must have their declared JSON
     # type (`"true"` is not a boolean, `"16"` not an integer), as the OpenAPI document says.
-    model_config = ConfigDict(extra="ignore", strict=True)
+    # `NaN` and `Infinity` are not JSON numbers (RFC 8259), though Python's parser reads them.
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
 
 # -- message content ---------------------------------------------------------------------------

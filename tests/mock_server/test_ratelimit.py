@@ -222,6 +222,10 @@ def test_the_search_limit_is_50_a_second_on_every_tier() -> None:
             enforce_rate_limit(search_request(key), state, "search", key)
         assert caught.value.status_code == 429 and caught.value.type == "request_rate_limit_exceeded"
         assert caught.value.headers["retry-after-ms"] == "20" and caught.value.headers["retry-after"] == "1"
+        # The same on every tier: the message names no tier, as if a higher one would help.
+        assert caught.value.message == (
+            "Too Many Requests: the rate limit for search is 50 requests per second. Try again in 0.02 seconds."
+        )
     clock.advance(0.02)
     assert charge_search(state, TIER0)["x-ratelimit-remaining"] == "0"
     assert charge_search(state, TIER0, "ns")["x-ratelimit-remaining"] == "49"

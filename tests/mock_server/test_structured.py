@@ -256,6 +256,11 @@ HAND_WRITTEN = [
         "additionalProperties": False,
     },
     {"enum": [1, "one", None], "type": "string"},
+    {"not": {"type": "string"}},
+    {"type": "integer", "minimum": 1, "maximum": 20, "not": {"const": 7}},
+    {"type": "array", "contains": {"const": 42}, "items": {"type": "integer"}},
+    {"type": "array", "prefixItems": [{"const": "x"}], "contains": {"type": "boolean"}, "minContains": 2},
+    {"type": "string", "minLength": 400_000},
 ]
 
 
@@ -329,6 +334,28 @@ def test_unused_definition_pointing_at_root_is_not_recursion() -> None:
     schema = {"$defs": {"Unused": {"$ref": "#"}}, "type": "object", "properties": {"a": {"type": "boolean"}}}
     check_json_schema(schema)  # must not raise
     assert isinstance(generate_json(schema, random.Random(0))["a"], bool)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "minLength": 3_000_000},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 10_000_000},
+        {"type": "array", "items": {"type": "string", "minLength": 1000}, "minItems": 1000},
+    ],
+    ids=["long-string", "long-array", "long-strings"],
+)
+def test_a_value_larger_than_any_answer_is_refused_before_it_is_built(schema: dict[str, Any]) -> None:
+    # Building it would hold the event loop for minutes; no answer (128,000 tokens) could hold it.
+    check_json_schema(schema)
+    with pytest.raises(UnsupportedSchema, match="more than any answer can hold"):
+        generate_json(schema, random.Random(0))
+
+
+def test_a_not_that_no_draw_escapes_is_refused() -> None:
+    schema = {"type": "boolean", "not": {"type": "boolean"}}
+    with pytest.raises(UnsupportedSchema, match="satisfies its not"):
+        generate_json(schema, random.Random(0))
 
 
 def test_unsatisfiable_uniqueness_raises_instead_of_looping() -> None:

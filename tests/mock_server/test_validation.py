@@ -193,6 +193,23 @@ async def test_recursive_json_schema_is_unsupported(client: httpx.AsyncClient) -
     assert "recursive" in response.json()["error"]["message"].lower()
 
 
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        ({"type": "string", "format": "email", "maxLength": 3}, "Could not produce a email string"),
+        ({"type": "string", "minLength": 3_000_000}, "The schema asks for more than any answer can hold"),
+    ],
+    ids=["no-room-for-the-format", "larger-than-any-answer"],
+)
+async def test_a_schema_the_mock_cannot_answer_is_a_400(client: httpx.AsyncClient, schema: Any, reason: str) -> None:
+    # The checks pass, the answer cannot be built: the client gets the checks' 400, not a 500.
+    wrapped = {"type": "object", "properties": {"a": schema}, "required": ["a"]}
+    body = chat_body(response_format={"type": "json_schema", "json_schema": {"schema": wrapped}})
+    response = await post(client, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("Unsupported json_schema in response_format: " + reason)
+
+
 async def test_regex_is_only_for_sonar(client: httpx.AsyncClient) -> None:
     response = await post(
         client, chat_body("sonar-pro", response_format={"type": "regex", "regex": {"regex": "[a-z]+"}})
@@ -249,6 +266,39 @@ async def test_unknown_fields_are_ignored(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        ({"type": "text"}, "Missing required field: messages.0.content.0.text."),
+        ({"type": "text", "text": 5}, "Invalid value for messages.0.content.0.text: Input should be a valid string."),
+        ({"type": "image_url", "image_url": None}, "Invalid value for messages.0.content.0.image_url: "),
+        ({"type": "foo"}, "Invalid value for messages.0.content.0: Input tag 'foo' found using 'type'"),
+    ],
+)
+async def test_a_bad_content_part_is_named_where_it_is(client: httpx.AsyncClient, part: Any, message: str) -> None:
+    # `content` is a string or a list of parts: the error is the list's, which the client sent.
+    response = await post(client, chat_body() | {"messages": [{"role": "user", "content": [part]}]})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'"temperature": NaN', "temperature"),
+        (b'"top_p": Infinity', "top_p"),
+        (b'"web_search_options": {"user_location": {"latitude": NaN}}', "web_search_options.user_location.latitude"),
+    ],
+)
+async def test_nan_and_infinity_are_not_numbers(client: httpx.AsyncClient, body: bytes, field: str) -> None:
+    # Python's JSON parser reads them, but they are not JSON (RFC 8259): a range check is no answer.
+    content = b'{"model": "sonar", "messages": [{"role": "user", "content": "Hi"}], ' + body + b"}"
+    response = await client.post("/chat/completions", content=content, headers={"content-type": "application/json"})
+    assert response.json() == error(
+        400, "invalid_parameter", f"Invalid value for {field}: Input should be a finite number."
+    )
+
+
+@pytest.mark.parametrize(
     ("content", "content_type", "status", "type"),
     [
         (b"{not json", "application/json", 400, "invalid_request"),
@@ -266,6 +316,44 @@ async def test_malformed_bodies(
     assert response.status_code == status
     assert response.json()["error"]["type"] == type
     assert response.json()["error"]["code"] == status
+
+
+DEEP = b"[" * 2000 + b"]" * 2000  # under 4 KB; exhausted the parser's stack
+LONG_NUMBER = b'{"model": "sonar", "messages": [], "n": ' + b"1" * 5000 + b"}"  # more digits than int() takes
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "reason"),
+    [
+        ("/chat/completions", LONG_NUMBER, "a number has more than 4300 digits"),
+        ("/chat/completions", DEEP, "arrays or objects are nested more than 128 levels deep"),
+        ("/search", DEEP, "arrays or objects are nested more than 128 levels deep"),
+        ("/async/chat/completions", DEEP, "arrays or objects are nested more than 128 levels deep"),
+        # Parsable, but deep enough to break pydantic's serializer when the answer is seeded.
+        (
+            "/chat/completions",
+            b'{"model": "sonar", "messages": [{"role": "user", "content": "Hi"}], "response_format": '
+            b'{"type": "json_schema", "json_schema": {"schema": {"type": "object", "properties": {}, "x": '
+            + b"[" * 300
+            + b"]" * 300
+            + b"}}}}",
+            "arrays or objects are nested more than 128 levels deep",
+        ),
+    ],
+)
+async def test_bodies_json_cannot_represent_are_a_400(
+    client: httpx.AsyncClient, path: str, content: bytes, reason: str
+) -> None:
+    response = await client.post(path, content=content, headers={"content-type": "application/json"})
+    assert response.json() == error(400, "invalid_request", f"Request body is not valid JSON: {reason}.")
+
+
+@pytest.mark.parametrize(("wraps", "status"), [(125, 200), (126, 400)])
+async def test_nesting_up_to_the_limit_is_accepted(client: httpx.AsyncClient, wraps: int, status: int) -> None:
+    nested = chat_body()  # 3 levels: the body, its messages, a message
+    for _ in range(wraps):
+        nested = chat_body(x=nested)
+    assert (await post(client, nested)).status_code == status
 
 
 async def test_oversized_body_gets_413() -> None:
