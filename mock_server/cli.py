@@ -4,8 +4,8 @@
                     [--keys-file FILE] [--seed N] [--time-scale FLOAT] [--log-level LEVEL]
                     [--rate-limits PRESET|FILE] [--default-tier N] [--journal-size N] [--admin-token TOKEN]
                     [--strictness faithful|spec] [--workers N]
-    pplx-mock record --upstream URL [--host H] [--port N] [--fixtures DIR] [--config FILE]
-                     [--mode record-all|record-missing|replay-only]
+    pplx-mock record --upstream URL [--mode record-all|record-missing|replay-only]
+                     [the same options as serve, but --workers]
 
 Every usage or configuration problem is reported as one line on stderr, exit status 2.
 """
@@ -36,44 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog=PROG, description="A local stand-in for the Perplexity (Sonar) HTTP API.")
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     serve = commands.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
-    serve.add_argument("--fixtures", type=Path, metavar="DIR", help="fixtures directory (default: the starter set)")
-    serve.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
-    serve.add_argument("--keys-file", type=Path, metavar="FILE", help="accepted API keys, one a line")
-    serve.add_argument("--seed", type=int, metavar="N", help="seed for synthesized answers (default 0)")
-    serve.add_argument(
-        "--time-scale",
-        type=float,
-        metavar="FLOAT",
-        help="multiplies every simulated delay: 0 none, 1 realistic (default 1)",
-    )
-    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument(
-        "--rate-limits",
-        metavar="PRESET|FILE",
-        help="rate-limit preset (rl-v3, rl-v2, rl-v1, off) or limits file (default rl-v3)",
-    )
-    serve.add_argument("--default-tier", type=int, metavar="N", help="usage tier 0-5 of ordinary keys (default 5)")
-    serve.add_argument("--journal-size", type=int, metavar="N", help="requests kept per namespace (default 1000)")
-    serve.add_argument("--admin-token", metavar="TOKEN", help="lets callers elsewhere use /_mock/ with this token")
-    serve.add_argument(
-        "--retired",
-        action="store_true",
-        default=None,
-        help="answer chat completions with the retired-Sonar 403 (migration testing)",
-    )
-    serve.add_argument(
-        "--strictness",
-        choices=["faithful", "spec"],
-        help="faithful: the real API's rules (default); spec: every request the OpenAPI document allows succeeds",
-    )
-    serve.add_argument(
-        "--loop", choices=["auto", "uvloop", "asyncio"], help="event loop (default auto: uvloop when installed)"
-    )
-    serve.add_argument(
-        "--http", choices=["auto", "httptools", "h11"], help="HTTP parser (default auto: httptools when installed)"
-    )
+    add_settings_options(serve, fixtures_help="fixtures directory (default: the starter set)")
     serve.add_argument(
         "--workers",
         type=int,
@@ -82,10 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record = commands.add_parser("record", help="proxy to an upstream API and record its answers as fixtures")
     record.add_argument("--upstream", required=True, metavar="URL", help="the API to forward to")
-    record.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    record.add_argument("--port", type=int, help="port to listen on (default 8000)")
-    record.add_argument("--fixtures", type=Path, metavar="DIR", help="fixtures directory; new files go to DIR/recorded")
-    record.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
+    # The mock's own settings too: in record-missing and replay-only it answers what it can itself.
+    add_settings_options(record, fixtures_help="fixtures directory; new files go to DIR/recorded")
     record.add_argument(
         "--mode",
         choices=["record-all", "record-missing", "replay-only"],
@@ -93,6 +54,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="record-missing (default): replay hits, record misses; record-all; replay-only: misses get 404",
     )
     return parser
+
+
+def add_settings_options(parser: argparse.ArgumentParser, *, fixtures_help: str) -> None:
+    """The flags for the mock's settings (see `settings_flags`), shared by `serve` and `record`."""
+    parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--fixtures", type=Path, metavar="DIR", help=fixtures_help)
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
+    parser.add_argument("--keys-file", type=Path, metavar="FILE", help="accepted API keys, one a line")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesized answers (default 0)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="FLOAT",
+        help="multiplies every simulated delay: 0 none, 1 realistic (default 1)",
+    )
+    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument(
+        "--rate-limits",
+        metavar="PRESET|FILE",
+        help="rate-limit preset (rl-v3, rl-v2, rl-v1, off) or limits file (default rl-v3)",
+    )
+    parser.add_argument("--default-tier", type=int, metavar="N", help="usage tier 0-5 of ordinary keys (default 5)")
+    parser.add_argument("--journal-size", type=int, metavar="N", help="requests kept per namespace (default 1000)")
+    parser.add_argument("--admin-token", metavar="TOKEN", help="lets callers elsewhere use /_mock/ with this token")
+    parser.add_argument(
+        "--retired",
+        action="store_true",
+        default=None,
+        help="answer chat completions with the retired-Sonar 403 (migration testing)",
+    )
+    parser.add_argument(
+        "--strictness",
+        choices=["faithful", "spec"],
+        help="faithful: the real API's rules (default); spec: every request the OpenAPI document allows succeeds",
+    )
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], help="event loop (default auto: uvloop when installed)"
+    )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], help="HTTP parser (default auto: httptools when installed)"
+    )
+
+
+def settings_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given on the command line (None: not given), by setting name."""
+    names = (
+        "host", "port", "fixtures", "keys_file", "seed", "time_scale", "log_level", "rate_limits", "default_tier",
+        "journal_size", "admin_token", "retired", "strictness", "workers", "loop", "http",
+    )  # fmt: skip
+    return {name: getattr(args, name, None) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,24 +123,7 @@ def serve(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from mock_server.workers import FACTORY, SETTINGS_ENV_VAR, encode_settings, startup_warning
 
-    flags = {
-        "host": getattr(args, "host", None),
-        "port": getattr(args, "port", None),
-        "fixtures": getattr(args, "fixtures", None),
-        "keys_file": getattr(args, "keys_file", None),
-        "seed": getattr(args, "seed", None),
-        "time_scale": getattr(args, "time_scale", None),
-        "log_level": getattr(args, "log_level", None),
-        "rate_limits": getattr(args, "rate_limits", None),
-        "default_tier": getattr(args, "default_tier", None),
-        "journal_size": getattr(args, "journal_size", None),
-        "admin_token": getattr(args, "admin_token", None),
-        "retired": getattr(args, "retired", None),
-        "strictness": getattr(args, "strictness", None),
-        "workers": getattr(args, "workers", None),
-        "loop": getattr(args, "loop", None),
-        "http": getattr(args, "http", None),
-    }
+    flags = settings_flags(args)
     try:
         settings = load_settings(flags, config_file=getattr(args, "config", None))
         app = create_app(settings)
@@ -160,9 +155,8 @@ def record(args: argparse.Namespace) -> int:
 
     from mock_server.record import create_record_app
 
-    flags = {"host": args.host, "port": args.port, "fixtures": args.fixtures}
     try:
-        settings = load_settings(flags, config_file=args.config)
+        settings = load_settings(settings_flags(args), config_file=args.config)
         fixtures_dir = settings.fixtures_dir()
         app = create_record_app(args.upstream, fixtures_dir, args.mode, settings)
     except (SettingsError, FixtureError, KeysFileError, LimitsError) as exc:

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -179,6 +180,21 @@ def test_the_record_command_line() -> None:
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["record", "--mode", "replay-only"])  # --upstream is required
+
+
+def test_record_takes_the_mock_s_settings_as_serve_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from mock_server import cli
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
+    flags = ["--time-scale", "0", "--seed", "7", "--default-tier", "1", "--loop", "asyncio", "--port", "9"]
+    assert cli.main(["record", "--upstream", "http://127.0.0.1:9", *flags]) == 0
+    ((app, options),) = served
+    settings = app.routes[0].app.mock.state.mock.settings  # the proxy's own mock
+    assert (settings.time_scale, settings.seed, settings.default_tier) == (0, 7, 1)
+    assert (options["loop"], options["port"]) == ("asyncio", 9)
 
 
 async def test_record_then_restart_in_replay_only_answers_identically_without_the_upstream(tmp_path: Path) -> None:
