@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 
 from contract.schemas import ChatCompletionRequest, ResponseFormatJSONSchema, ResponseFormatRegex, SearchRequest
 from contract.schemas.chat import URL, ChatMessageInput, ImagePart, SearchFilterFields
-from contract.schemas.search import MAX_QUERIES
+from contract.schemas.search import MAX_QUERIES, MAX_RESULTS
 from mock_server import structured
 from mock_server.catalog import MODELS, ModelSpec
 from mock_server.errors import MockAPIError, invalid_message, invalid_model, invalid_parameter, invalid_request
@@ -70,6 +70,9 @@ def parse_search_request(payload: Any) -> SearchRequest:
     except ValidationError as exc:
         raise _from_validation_error(exc, payload) from None
     check_search_parameters(request)
+    if request.max_results > MAX_RESULTS and request.search_type != "people":
+        # The schema allows the people search's larger pages; every other search stops at 20.
+        raise invalid_parameter(f"Invalid value for max_results: Input should be less than or equal to {MAX_RESULTS}.")
     return request
 
 

@@ -15,13 +15,22 @@ from pydantic import BaseModel, Field
 from contract.schemas.chat import SearchContextSize, SearchFilterFields
 
 MAX_QUERIES = 5  # "up to 5 queries in a single multi-query request" (docs, Search best practices)
+# "max_results above 20 is only supported for people search" (SDK 0.46 docstring), with no ceiling
+# stated for people search: 50, the Agent API's `web_search` bound, is our choice.
+MAX_RESULTS = 20
+MAX_PEOPLE_RESULTS = 50
 
 Query = Annotated[str, Field(min_length=1)]
 
 
 class SearchRequest(SearchFilterFields):
     query: Query | Annotated[list[Query], Field(min_length=1, max_length=MAX_QUERIES)]
-    max_results: int = Field(default=10, ge=1, le=20)
+    max_results: int = Field(
+        default=10,
+        ge=1,
+        le=MAX_PEOPLE_RESULTS,
+        description=f"1-{MAX_RESULTS}; up to {MAX_PEOPLE_RESULTS} with `search_type` `people`.",
+    )
     max_tokens: int = Field(default=10000, ge=1, le=1_000_000)
     max_tokens_per_page: int = Field(default=4096, ge=1, le=1_000_000)
     search_context_size: SearchContextSize | None = None

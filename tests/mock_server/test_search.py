@@ -155,6 +155,12 @@ async def test_max_results_is_never_exceeded() -> None:
         assert 1 <= len(pages) <= limit
 
 
+async def test_people_search_may_ask_for_more_than_20_results() -> None:
+    # "max_results above 20 is only supported for people search" (SDK 0.46 docstring).
+    pages = await results(query="Marie Curie", search_type="people", max_results=30)
+    assert 1 <= len(pages) <= 30
+
+
 # -- filters -------------------------------------------------------------------------------------
 
 
@@ -374,6 +380,14 @@ def test_duplicate_urls_are_rejected(tmp_path: Path) -> None:
             "Invalid value for max_results: Input should be greater than or equal to 1.",
         ),
         ({"query": "a", "max_results": 21}, "Invalid value for max_results: Input should be less than or equal to 20."),
+        (
+            {"query": "a", "max_results": 21, "search_type": "web"},
+            "Invalid value for max_results: Input should be less than or equal to 20.",
+        ),
+        (
+            {"query": "a", "max_results": 51, "search_type": "people"},
+            "Invalid value for max_results: Input should be less than or equal to 50.",
+        ),
         ({"query": "a", "max_tokens": 0}, "Invalid value for max_tokens: Input should be greater than or equal to 1."),
         (
             {"query": "a", "max_tokens_per_page": 1_000_001},
