@@ -8,6 +8,7 @@ One file per interaction, JSON or YAML, anywhere below the fixtures directory:
       stream: true              # optional: only streamed (or only non-streamed) requests
       last_user_message: {contains: "inference throughput"}   # or equals / regex
       body: {search_mode: academic}                            # other request fields, by equality
+                                # (a request asking for a response_format needs a fixture matching it)
     priority: 0                 # higher wins; then the more specific; then the file path
     response:
       status: 200
@@ -161,7 +162,17 @@ class Fixture:
             return False
         if self.spec.response.body is None and not payload.get("stream"):
             return False  # a stream-only fixture cannot answer a JSON request
+        if asks_for_a_format(payload) and "response_format" not in match.body:
+            # An answer in a requested format (JSON Schema, regex) comes only from a fixture for
+            # that format: one matched on the question alone would answer prose, or other JSON.
+            return False
         return all(payload.get(key) == value for key, value in match.body.items())
+
+
+def asks_for_a_format(payload: dict[str, Any]) -> bool:
+    """Whether a chat request asks for structured output (`response_format` other than text)."""
+    response_format = payload.get("response_format")
+    return isinstance(response_format, dict) and response_format.get("type") not in (None, "text")
 
 
 @dataclass

@@ -38,7 +38,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mock_server.app import create_app
 from mock_server.body import NotJSONError, loads
 from mock_server.errors import error_body
-from mock_server.fixtures import Endpoint, FixtureError, FixtureStore, load_fixture
+from mock_server.fixtures import Endpoint, FixtureError, FixtureStore, asks_for_a_format, load_fixture
 from mock_server.scrub import scrub, scrub_headers, scrub_text
 from mock_server.settings import Settings
 
@@ -92,7 +92,15 @@ class Interaction:
         if self.endpoint == "search":
             query = self.payload["query"]
             return {"query": {"equals": query}} if isinstance(query, str) else {"body": {"query": query}}
-        return {"model": self.payload["model"], "stream": self.stream, "last_user_message": {"equals": self.texts[0]}}
+        match: dict[str, Any] = {
+            "model": self.payload["model"],
+            "stream": self.stream,
+            "last_user_message": {"equals": self.texts[0]},
+        }
+        if asks_for_a_format(self.payload):
+            # Replayed only for the same format (see fixtures.py).
+            match["body"] = {"response_format": self.payload["response_format"]}
+        return match
 
     def describe(self) -> str:
         if self.endpoint == "search":

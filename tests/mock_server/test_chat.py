@@ -202,11 +202,47 @@ async def test_seed_fixture_replays_the_real_answer(client: httpx.AsyncClient) -
     assert body["choices"][0]["message"]["content"].startswith("LLM inference throughput on accelerators")
 
 
-async def test_documented_structured_output_example(client: httpx.AsyncClient) -> None:
-    body = await complete(client, chat_body("sonar", "Tell me about Michael Jordan. Please output a JSON object."))
+# The structured-outputs guide's example format (no docstring: it would add a description to the schema).
+class AnswerFormat(BaseModel):
+    first_name: str
+    last_name: str
+    year_of_birth: int
+    num_seasons_in_nba: int
+
+
+JORDAN = "Tell me about Michael Jordan. Please output a JSON object containing the following fields."
+OPENDNS = "What is the IPv4 address of OpenDNS DNS server?"
+IPV4 = r"(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
+
+
+def json_format(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"schema": schema}}
+
+
+async def test_documented_structured_output_examples(client: httpx.AsyncClient) -> None:
+    body = await complete(
+        client, chat_body("sonar", JORDAN, response_format=json_format(AnswerFormat.model_json_schema()))
+    )
     assert json.loads(body["choices"][0]["message"]["content"])["year_of_birth"] == 1963
     assert body["usage"]["cost"]["request_cost"] == 0.005
     assert list(body)[-1] == "usage"  # billed by the mock, in the place a real answer has it
+    regex = {"type": "regex", "regex": {"regex": IPV4}}
+    body = await complete(client, chat_body("sonar", OPENDNS, response_format=regex))
+    assert body["choices"][0]["message"]["content"] == "208.67.222.222"
+
+
+async def test_a_documented_answer_is_only_for_its_own_format(client: httpx.AsyncClient) -> None:
+    # The same question in another format, or in none, is not the guide's request: it gets an
+    # answer of its own (the fixture would have given another format's JSON, or JSON for prose).
+    city = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    other = await complete(client, chat_body("sonar", JORDAN, response_format=json_format(city)))
+    assert set(json.loads(other["choices"][0]["message"]["content"])) == {"city"}
+    prose = await complete(client, chat_body("sonar", JORDAN))
+    assert "year_of_birth" not in prose["choices"][0]["message"]["content"]
+    letters = await complete(
+        client, chat_body("sonar", OPENDNS, response_format={"type": "regex", "regex": {"regex": "[a-z]+"}})
+    )
+    assert re.fullmatch("[a-z]+", letters["choices"][0]["message"]["content"])
 
 
 @pytest.mark.parametrize(

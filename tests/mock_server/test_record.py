@@ -168,6 +168,24 @@ def test_a_recorded_stream_replays_with_its_content_order_and_pacing(tmp_path: P
     assert abs(relayed_at[-1] - replayed_at[-1]) < 0.1
 
 
+async def test_a_structured_answer_is_recorded_for_its_format_only(tmp_path: Path, upstream: LiveServer) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    response_format = {"type": "json_schema", "json_schema": {"schema": schema}}
+    async with proxy(upstream.base_url, tmp_path) as client:
+        first = await client.post(
+            "/chat/completions", json=chat_body(question="Where?", response_format=response_format)
+        )
+    [path] = recorded(tmp_path)
+    assert json.loads(path.read_text())["match"]["body"] == {"response_format": response_format}
+    async with proxy(upstream.base_url, tmp_path, "replay-only") as client:
+        replayed = await client.post(
+            "/chat/completions", json=chat_body(question="Where?", response_format=response_format)
+        )
+        prose = await client.post("/chat/completions", json=chat_body(question="Where?"))
+    assert replayed.json()["choices"] == first.json()["choices"]
+    assert prose.status_code == 404  # the recording answers its format only: nothing for prose
+
+
 def test_the_record_command_line() -> None:
     from mock_server.cli import build_parser
 
